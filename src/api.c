@@ -1,0 +1,195 @@
+/*
+ * api.c - the exported malloc family: argument checks, size arithmetic,
+ * errno, and dispatch to zone.c (TINY/SMALL) or large.c (LARGE).
+ *
+ * Semantics follow glibc: malloc(0) returns a unique pointer, realloc(p, 0)
+ * frees and returns NULL, free preserves errno, sizes that overflow give
+ * NULL with ENOMEM. A pointer we did not return is never followed.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+#include "ftmalloc.h"
+
+#include <errno.h>
+#include <string.h>
+
+static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
+
+/* A block of size bytes aligned to align (a power of two >= FT_ALIGN). */
+static void *heap_alloc(size_t size, size_t align, bool *zeroed)
+{
+	ft_init();
+	if (FT_UNLIKELY(size > PTRDIFF_MAX)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (align <= FT_ALIGN) {
+		if (size <= FT_SMALL_MAX)
+			return zone_alloc(size, FT_ALIGN, zeroed);
+	} else if (align <= FT_SMALL_MAX && size <= FT_SMALL_MAX + FT_ALIGN - align) {
+		return zone_alloc(size, align, zeroed);
+	}
+	*zeroed = true;  /* a fresh mapping */
+	return large_alloc(size, align);
+}
+
+/* free() of p, telling what p was. */
+static enum lookup heap_free(void *p)
+{
+	struct region *r = pagemap_get(p);
+
+	if (!r)
+		return LOOKUP_NOT_OURS;
+	return r->kind == REGION_ZONE ? zone_free(p) : large_free(p);
+}
+
+FT_EXPORT void *malloc(size_t size)
+{
+	bool zeroed;
+
+	return heap_alloc(size, FT_ALIGN, &zeroed);
+}
+
+FT_EXPORT void free(void *ptr)
+{
+	if (!ptr)
+		return;
+	int saved = errno;
+	heap_free(ptr);  /* anything but LOOKUP_OK: not ours to touch, left alone */
+	errno = saved;
+}
+
+FT_EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	size_t total;
+	bool zeroed;
+
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = heap_alloc(total, FT_ALIGN, &zeroed);
+	if (p && !zeroed)
+		memset(p, 0, total);
+	return p;
+}
+
+FT_EXPORT void *realloc(void *ptr, size_t size)
+{
+	if (!ptr)
+		return malloc(size);
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	if (size > PTRDIFF_MAX) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	struct region *r = pagemap_get(ptr);
+	if (!r)
+		return NULL;  /* not ours: the program keeps its pointer */
+	size_t old = 0;
+	enum lookup how;
+	bool in_place = r->kind == REGION_ZONE ? zone_resize(ptr, size, &old, &how)
+	    : large_resize(ptr, size, &old, &how);
+	if (in_place)
+		return ptr;
+	if (how != LOOKUP_OK)
+		return NULL;
+	void *fresh = malloc(size);
+	if (!fresh)
+		return NULL;  /* the old block stays valid, as C requires */
+	memcpy(fresh, ptr, old < size ? old : size);
+	heap_free(ptr);
+	return fresh;
+}
+
+FT_EXPORT void *reallocarray(void *ptr, size_t nmemb, size_t size)
+{
+	size_t total;
+
+	if (__builtin_mul_overflow(nmemb, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(ptr, total);
+}
+
+/* memalign()'s glibc rules: alignments below 16 need nothing, one that is
+ * not a power of two is rounded up to one, one too large to exist fails. */
+static void *aligned(size_t align, size_t size)
+{
+	bool zeroed;
+
+	if (align > PTRDIFF_MAX / 2 + 1) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!is_pow2(align)) {
+		size_t a = FT_ALIGN;
+		while (a < align)
+			a <<= 1;
+		align = a;
+	}
+	return heap_alloc(size, align < FT_ALIGN ? FT_ALIGN : align, &zeroed);
+}
+
+FT_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
+{
+	int saved = errno;
+
+	if (!is_pow2(alignment) || alignment % sizeof(void *) != 0)
+		return EINVAL;
+	void *p = aligned(alignment, size);
+	int rc = p ? 0 : errno;
+	errno = saved;
+	if (!p)
+		return rc;
+	*memptr = p;
+	return 0;
+}
+
+FT_EXPORT void *aligned_alloc(size_t alignment, size_t size)
+{
+	if (!is_pow2(alignment)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return aligned(alignment, size);
+}
+
+FT_EXPORT void *memalign(size_t alignment, size_t size)
+{
+	return aligned(alignment, size);
+}
+
+FT_EXPORT void *valloc(size_t size)
+{
+	ft_init();
+	return aligned(os_page, size);
+}
+
+FT_EXPORT void *pvalloc(size_t size)
+{
+	size_t rounded;
+
+	ft_init();
+	if (__builtin_add_overflow(size, os_page - 1, &rounded)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rounded &= ~(os_page - 1);
+	return aligned(os_page, rounded ? rounded : os_page);
+}
+
+FT_EXPORT size_t malloc_usable_size(void *ptr)
+{
+	if (!ptr)
+		return 0;
+	struct region *r = pagemap_get(ptr);
+	if (!r)
+		return 0;
+	long n = r->kind == REGION_ZONE ? zone_usable(ptr) : large_usable(ptr);
+	return n < 0 ? 0 : (size_t)n;
+}

@@ -1,0 +1,212 @@
+/*
+ * fmt.c - formatted output that never allocates: a fixed buffer per caller,
+ * flushed with write(2). Safe in a signal handler as long as each caller
+ * uses its own struct fmt_out (on its stack).
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void fmt_write_all(int fd, const char *buf, size_t len)
+{
+	int saved = errno;
+
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;  /* closed or broken output: nothing better to do */
+		buf += n;
+		len -= (size_t)n;
+	}
+	errno = saved;
+}
+
+void fmt_init(struct fmt_out *o, int fd)
+{
+	o->fd = fd;
+	o->len = 0;
+}
+
+void fmt_flush(struct fmt_out *o)
+{
+	fmt_write_all(o->fd, o->buf, o->len);
+	o->len = 0;
+}
+
+void fmt_putc(struct fmt_out *o, char c)
+{
+	if (o->len == sizeof(o->buf))
+		fmt_flush(o);
+	o->buf[o->len++] = c;
+}
+
+void fmt_puts(struct fmt_out *o, const char *s)
+{
+	while (*s)
+		fmt_putc(o, *s++);
+}
+
+static void pad(struct fmt_out *o, char c, int n)
+{
+	while (n-- > 0)
+		fmt_putc(o, c);
+}
+
+/* Digits of v in base (10 or 16) into the end of buf; returns the start. */
+static char *digits(char *end, unsigned long long v, unsigned base, bool upper)
+{
+	const char *set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+
+	*--end = '\0';
+	do {
+		*--end = set[v % base];
+		v /= base;
+	} while (v);
+	return end;
+}
+
+struct spec {
+	bool left, zero;
+	int width;
+	int longs;  /* 0 int, 1 long, 2 long long / size_t */
+};
+
+static void emit(struct fmt_out *o, const struct spec *sp, const char *prefix, const char *body)
+{
+	size_t plen = 0, blen = 0;
+
+	while (prefix[plen])
+		plen++;
+	while (body[blen])
+		blen++;
+	int fill = sp->width - (int)(plen + blen);
+	if (!sp->left && !sp->zero)
+		pad(o, ' ', fill);
+	fmt_puts(o, prefix);
+	if (!sp->left && sp->zero)
+		pad(o, '0', fill);
+	fmt_puts(o, body);
+	if (sp->left)
+		pad(o, ' ', fill);
+}
+
+static unsigned long long arg_unsigned(va_list *ap, int longs)
+{
+	if (longs == 0)
+		return va_arg(*ap, unsigned int);
+	if (longs == 1)
+		return va_arg(*ap, unsigned long);
+	return va_arg(*ap, unsigned long long);
+}
+
+static long long arg_signed(va_list *ap, int longs)
+{
+	if (longs == 0)
+		return va_arg(*ap, int);
+	if (longs == 1)
+		return va_arg(*ap, long);
+	return va_arg(*ap, long long);
+}
+
+static const char *parse_spec(const char *f, struct spec *sp)
+{
+	*sp = (struct spec){0};
+	for (;; f++) {
+		if (*f == '-')
+			sp->left = true;
+		else if (*f == '0')
+			sp->zero = true;
+		else
+			break;
+	}
+	while (*f >= '0' && *f <= '9')
+		sp->width = sp->width * 10 + (*f++ - '0');
+	while (*f == 'l' || *f == 'z') {
+		sp->longs += (*f == 'z') ? 2 : 1;
+		f++;
+	}
+	if (sp->longs > 2)
+		sp->longs = 2;
+	return f;
+}
+
+void fmt_vprintf(struct fmt_out *o, const char *f, va_list ap)
+{
+	char num[32];
+	va_list args;
+
+	va_copy(args, ap);
+	for (; *f; f++) {
+		if (*f != '%') {
+			fmt_putc(o, *f);
+			continue;
+		}
+		struct spec sp;
+		f = parse_spec(f + 1, &sp);
+		switch (*f) {
+		case 's': {
+			const char *s = va_arg(args, const char *);
+			emit(o, &sp, "", s ? s : "(null)");
+			break;
+		}
+		case 'c':
+			num[0] = (char)va_arg(args, int);
+			num[1] = '\0';
+			emit(o, &sp, "", num);
+			break;
+		case 'd':
+		case 'i': {
+			long long v = arg_signed(&args, sp.longs);
+			unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+			emit(o, &sp, v < 0 ? "-" : "", digits(num + sizeof(num), m, 10, false));
+			break;
+		}
+		case 'u':
+			emit(o, &sp, "", digits(num + sizeof(num), arg_unsigned(&args, sp.longs), 10, false));
+			break;
+		case 'x':
+		case 'X':
+			emit(o, &sp, "", digits(num + sizeof(num), arg_unsigned(&args, sp.longs), 16, *f == 'X'));
+			break;
+		case 'p':
+			emit(o, &sp, "0x", digits(num + sizeof(num),
+			    (uintptr_t)va_arg(args, void *), 16, false));
+			break;
+		case '%':
+			fmt_putc(o, '%');
+			break;
+		case '\0':
+			f--;
+			break;
+		default:
+			fmt_putc(o, '%');
+			fmt_putc(o, *f);
+			break;
+		}
+	}
+	va_end(args);
+}
+
+void fmt_printf(struct fmt_out *o, const char *f, ...)
+{
+	va_list ap;
+
+	va_start(ap, f);
+	fmt_vprintf(o, f, ap);
+	va_end(ap);
+}
+
+void fmt_die(const char *file, int line, const char *what)
+{
+	struct fmt_out o;
+
+	fmt_init(&o, 2);
+	fmt_printf(&o, "ftmalloc: internal error: %s at %s:%d\n", what, file, line);
+	fmt_flush(&o);
+	abort();
+}

@@ -1,0 +1,63 @@
+/*
+ * init.c - start-up, the lock order in one place, and fork safety.
+ *
+ * The core needs almost nothing to run: its locks, page map and heaps are
+ * zero-initialised statics, so the very first malloc (from the dynamic
+ * loader, before any constructor) works. ft_init_slow() learns the page size,
+ * marks the allocator ready *before* calling anything that may allocate
+ * (pthread_atfork may), so re-entry finds a working allocator.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+atomic_int ft_ready;
+static atomic_int init_state;  /* 0 not started, 1 running, 2 done */
+
+/* Every lock, in the documented order (internal.h). */
+void ft_lock_all(void)
+{
+	zone_lock_all();
+	large_lock_all();
+	meta_lock_all();
+}
+
+void ft_unlock_all(void)
+{
+	meta_unlock_all();
+	large_unlock_all();
+	zone_unlock_all();
+}
+
+static void atfork_prepare(void) { ft_lock_all(); }
+static void atfork_parent(void) { ft_unlock_all(); }
+
+/* The child has one thread: the one that forked, which held every lock. */
+static void atfork_child(void)
+{
+	zone_reset_locks();
+	large_reset_locks();
+	meta_reset_locks();
+	os_forget_tid();
+}
+
+void ft_init_slow(void)
+{
+	int expect = 0;
+
+	if (!atomic_compare_exchange_strong(&init_state, &expect, 1)) {
+		/* Someone else is initialising; the core works meanwhile. */
+		return;
+	}
+	os_init();
+	atomic_store_explicit(&ft_ready, 1, memory_order_release);
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	atomic_store(&init_state, 2);
+}
+
+__attribute__((constructor)) static void ft_constructor(void)
+{
+	ft_init();
+}

@@ -1,0 +1,242 @@
+/*
+ * internal.h - what the modules of ftmalloc share.
+ *
+ * Calls flow one way, from the top of this list to the bottom:
+ *     api.c      exported malloc family: argument checks, errno, dispatch
+ *     show.c     show_alloc_mem(), ftmalloc_get_stats()
+ *     init.c     lazy and constructor init, pthread_atfork, lock_all()
+ *     zone.c     TINY/SMALL zones of fixed-size slots, one size class each
+ *     large.c    LARGE blocks, one mapping each, between guard pages
+ *     meta.c     internal memory for descriptors (never the program's)
+ *     pagemap.c  address -> region descriptor, lock-free reads
+ *     fmt.c      formatter and write(2) output that never allocates
+ *     lock.c     futex lock
+ *     os.c       the only caller of mmap/munmap/mprotect/madvise
+ *
+ * Lock order (outer first): class locks (arena by arena, class by class),
+ * then the LARGE lock, then the meta lock. The page map takes no lock.
+ * Nothing here calls the libc malloc family or stdio.
+ */
+#ifndef FT_INTERNAL_H
+#define FT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#define FT_EXPORT __attribute__((visibility("default")))
+#define FT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define FT_NOINLINE __attribute__((noinline))
+
+#define FT_ALIGN 16            /* every pointer we return is aligned to this */
+#define FT_TINY_MAX 127        /* requests 0..127 are TINY */
+#define FT_SMALL_MAX 1024      /* requests 128..1024 are SMALL, above is LARGE */
+#define FT_MIN_BLOCKS 100      /* slots of the largest class a zone must hold */
+#define FT_NARENAS 8           /* threads are spread over this many arenas */
+#define FT_REDZONE 16          /* bytes before each slot: 8 of the previous
+                                  slot's tail canary, 8 of this slot's head */
+
+/* Platform stubs: the only compile-time switches. */
+#if defined(__x86_64__) || defined(__i386__)
+static inline void ft_cpu_relax(void) { __builtin_ia32_pause(); }
+#elif defined(__aarch64__)
+static inline void ft_cpu_relax(void) { __asm__ volatile("yield"); }
+#else
+static inline void ft_cpu_relax(void) { }
+#endif
+
+static inline size_t ft_align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+static inline uintptr_t ft_align_down(uintptr_t n, size_t a) { return n & ~(uintptr_t)(a - 1); }
+
+/* ---- os.c ---- */
+extern size_t os_page;  /* the system page size, set by os_init() */
+void os_init(void);
+/* Anonymous private mapping of len bytes (page multiple), read-write or
+ * PROT_NONE. NULL on failure, errno set (ENOMEM for exhaustion). */
+void *os_map(size_t len, bool writable);
+void os_unmap(void *addr, size_t len);
+int os_protect(void *addr, size_t len, bool writable);
+void os_name(void *addr, size_t len, const char *name);
+uint32_t os_tid(void);  /* kernel thread id, cached per thread */
+/* Small per-process thread number, 0 for the first thread that allocates;
+ * what reports call "thread T". os_thread_tid() maps it back to the kernel id. */
+uint16_t os_thread_serial(void);
+uint32_t os_thread_tid(uint16_t serial);
+void os_forget_tid(void);  /* in a forked child: the cached ids are the parent's */
+extern atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
+
+/* ---- lock.c ---- */
+struct lock { atomic_int word; };  /* 0 free, 1 held, 2 held with waiters */
+void lock_take_slow(struct lock *l);
+void lock_give_slow(struct lock *l);
+static inline void lock_take(struct lock *l)
+{
+	int expect = 0;
+	if (!atomic_compare_exchange_strong_explicit(&l->word, &expect, 1,
+	    memory_order_acquire, memory_order_relaxed))
+		lock_take_slow(l);
+}
+static inline void lock_give(struct lock *l)
+{
+	if (atomic_exchange_explicit(&l->word, 0, memory_order_release) == 2)
+		lock_give_slow(l);
+}
+static inline void lock_reset(struct lock *l) { atomic_store(&l->word, 0); }
+
+/* ---- fmt.c ---- */
+struct fmt_out {
+	int fd;
+	size_t len;
+	char buf[2048];
+};
+void fmt_init(struct fmt_out *o, int fd);
+void fmt_flush(struct fmt_out *o);
+void fmt_putc(struct fmt_out *o, char c);
+void fmt_puts(struct fmt_out *o, const char *s);
+/* printf subset: %s %c %d %i %u %x %X %p %%, flags '-' '0', a width,
+ * length modifiers l ll z. %X prints upper-case hex digits without 0x. */
+void fmt_printf(struct fmt_out *o, const char *f, ...) __attribute__((format(printf, 2, 3)));
+void fmt_vprintf(struct fmt_out *o, const char *f, va_list ap);
+/* Write all of buf to fd, retrying on EINTR and short writes. */
+void fmt_write_all(int fd, const char *buf, size_t len);
+/* An internal invariant broke: print file:line and abort. */
+void fmt_die(const char *file, int line, const char *what) __attribute__((noreturn));
+#define FT_ASSERT(c) do { if (FT_UNLIKELY(!(c))) fmt_die(__FILE__, __LINE__, #c); } while (0)
+
+/* ---- pagemap.c ---- */
+enum region_kind { REGION_ZONE = 1, REGION_LARGE = 2 };
+struct region { uint8_t kind; };  /* first member of struct zone and struct large */
+void pagemap_set(void *addr, size_t len, struct region *r);  /* r NULL clears */
+struct region *pagemap_get(const void *addr);
+
+/* ---- meta.c ---- */
+/* Internal memory, zeroed, 16-byte aligned. Never unmapped below 64 KiB, so a
+ * stale descriptor pointer reads old bytes, never faults. */
+void *meta_alloc(size_t size);
+void meta_free(void *p, size_t size);
+void meta_lock_all(void);
+void meta_unlock_all(void);
+void meta_reset_locks(void);
+
+/* ---- block records: what we trust about a TINY/SMALL block ---- */
+enum rec_state {
+	REC_UNUSED = 0,  /* never handed out since the zone was mapped */
+	REC_LIVE,        /* allocated */
+	REC_FREED,       /* freed, reusable; stacks kept to recognise a double free */
+};
+struct rec {
+	uint32_t alloc_stack;  /* stack depot id of the allocation, 0 = none */
+	uint32_t free_stack;   /* stack depot id of the free, 0 = none */
+	uint16_t size;         /* requested size */
+	uint8_t state;         /* enum rec_state */
+	uint8_t align_off;     /* user pointer - slot start, in units of 16 bytes */
+	uint16_t alloc_thread; /* os_thread_serial() of the allocating thread */
+	uint16_t free_thread;  /* and of the freeing thread */
+};
+_Static_assert(sizeof(struct rec) == 16, "block record must stay 16 bytes");
+
+/* ---- zone.c ---- */
+#define FT_NTINY 8                                   /* 16, 32, ... 128 */
+#define FT_NSMALL ((FT_SMALL_MAX - 128) / 16 + 1)    /* 128, 144, ... 1024 */
+#define FT_NCLASSES (FT_NTINY + FT_NSMALL)
+
+struct zone {
+	struct region hdr;
+	uint8_t cls;          /* size class index */
+	uint8_t arena;
+	uint8_t is_spare;     /* empty and kept */
+	uint8_t in_avail;     /* linked on the class's avail list */
+	uint16_t nslots;
+	uint16_t bump;        /* slots [bump, nslots) were never handed out */
+	uint16_t nfree;       /* entries in free_idx */
+	uint16_t nlive;
+	uint32_t slot_size;   /* usable bytes per slot */
+	uint32_t stride;      /* slot_size + FT_REDZONE */
+	char *base;           /* the mapping */
+	size_t map_len;
+	size_t meta_len;      /* bytes of this descriptor */
+	struct zone *all_next, *all_prev;    /* every zone of the class */
+	struct zone *avail_next, *avail_prev; /* zones with a free slot */
+	uint16_t *free_idx;   /* stack of freed slot indices */
+	struct rec recs[];
+};
+
+static inline bool zone_is_tiny_class(unsigned cls) { return cls < FT_NTINY; }
+static inline unsigned zone_class_of(size_t size)
+{
+	if (size <= FT_TINY_MAX)
+		return size <= 16 ? 0 : (unsigned)((size - 1) >> 4);
+	return FT_NTINY + (unsigned)((ft_align_up(size, 16) - 128) >> 4);
+}
+static inline size_t zone_class_size(unsigned cls)
+{
+	return cls < FT_NTINY ? (cls + 1) * 16 : 128 + (cls - FT_NTINY) * 16;
+}
+static inline char *zone_slot_user(const struct zone *z, unsigned idx)
+{
+	return z->base + FT_REDZONE + (size_t)idx * z->stride;
+}
+
+/* A slot for size bytes aligned to align (16 or a power of two with
+ * size + align - 16 <= FT_SMALL_MAX). *zeroed tells whether it reads as zero. */
+void *zone_alloc(size_t size, size_t align, bool *zeroed);
+/* Outcome of looking a pointer up in a zone. */
+enum lookup {
+	LOOKUP_OK,        /* a live block, *idx set */
+	LOOKUP_FREED,     /* the start of a freed block: a double free */
+	LOOKUP_INTERIOR,  /* inside a slot but not its start */
+	LOOKUP_NOT_OURS,  /* no zone or LARGE block there */
+};
+/* The zone functions below find p's zone themselves (p must be in one). */
+enum lookup zone_free(void *p);
+/* Requested size of the live block at p, or -1 when p is not one. */
+long zone_usable(void *p);
+/* Resize the live block at p in place when its slot allows (true). *old_size
+ * is its size; LOOKUP_OK in *how unless p is not a live block. */
+bool zone_resize(void *p, size_t size, size_t *old_size, enum lookup *how);
+void zone_lock_all(void);
+void zone_unlock_all(void);
+void zone_reset_locks(void);
+/* With every lock held (zone_lock_all): call fn on each zone. */
+void zone_foreach(void (*fn)(struct zone *z, void *arg), void *arg);
+void zone_stats(size_t zones[2], size_t live[2], size_t bytes[2], size_t slots[2]);
+unsigned zone_slots_for(unsigned cls);
+
+/* ---- large.c ---- */
+struct large {
+	struct region hdr;
+	uint8_t state;        /* enum rec_state */
+	uint16_t alloc_thread, free_thread;
+	uint32_t alloc_stack, free_stack;
+	char *map;            /* the whole mapping, guard pages included */
+	size_t map_len;
+	char *user;
+	size_t size;          /* requested size */
+	size_t data_len;      /* read-write bytes between the guard pages */
+	struct large *next, *prev;
+};
+void *large_alloc(size_t size, size_t align);
+enum lookup large_free(void *p);
+long large_usable(void *p);
+bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how);
+void large_lock_all(void);
+void large_unlock_all(void);
+void large_reset_locks(void);
+void large_foreach(void (*fn)(struct large *l, void *arg), void *arg);
+void large_stats(size_t *count, size_t *live_bytes);
+
+/* ---- init.c ---- */
+extern atomic_int ft_ready;
+void ft_init_slow(void);
+static inline void ft_init(void)
+{
+	if (FT_UNLIKELY(!atomic_load_explicit(&ft_ready, memory_order_acquire)))
+		ft_init_slow();
+}
+void ft_lock_all(void);
+void ft_unlock_all(void);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * zone.c - TINY and SMALL blocks.
+ *
+ * A zone is one mapping cut into equal slots of one size class (16-byte
+ * steps: TINY 16..128 for requests 0..127, SMALL 128..1024 for 128..1024),
+ * big enough for FT_MIN_BLOCKS slots of its kind's largest class. Each slot
+ * is preceded by a FT_REDZONE-byte gap that keeps neighbours apart:
+ *
+ *   base: [8 tail|8 head][slot 0 ....][8 tail|8 head][slot 1 ....] ... [8 tail]
+ *
+ * All that we trust about a slot is in its out-of-line record (struct rec)
+ * in the zone descriptor, which lives in meta.c memory, never in the zone.
+ *
+ * Threads are spread over FT_NARENAS arenas; each (arena, class) pair has its
+ * own lock, zone list and list of zones with a free slot, so threads working
+ * in different arenas or classes never contend. A zone whose last block is
+ * freed is kept as the class's one spare or returned to the system.
+ *
+ * May call: meta.c, pagemap.c, os.c, lock.c. Never malloc.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+struct class_heap {
+	struct lock lock;
+	uint32_t nzones;
+	uint32_t nempty;       /* empty zones kept: 0 or 1 */
+	struct zone *all;      /* every zone of this class in this arena */
+	struct zone *avail;    /* zones with at least one free slot */
+} __attribute__((aligned(64)));
+
+static struct class_heap heaps[FT_NARENAS][FT_NCLASSES];
+
+static size_t zone_len_for(unsigned cls)
+{
+	size_t widest = (zone_is_tiny_class(cls) ? 128 : FT_SMALL_MAX) + FT_REDZONE;
+
+	return ft_align_up(FT_MIN_BLOCKS * widest + FT_REDZONE / 2, os_page);
+}
+
+unsigned zone_slots_for(unsigned cls)
+{
+	return (unsigned)((zone_len_for(cls) - FT_REDZONE / 2) /
+	    (zone_class_size(cls) + FT_REDZONE));
+}
+
+static void avail_link(struct class_heap *h, struct zone *z)
+{
+	z->avail_prev = NULL;
+	z->avail_next = h->avail;
+	if (h->avail)
+		h->avail->avail_prev = z;
+	h->avail = z;
+	z->in_avail = 1;
+}
+
+static void avail_unlink(struct class_heap *h, struct zone *z)
+{
+	if (z->avail_prev)
+		z->avail_prev->avail_next = z->avail_next;
+	else
+		h->avail = z->avail_next;
+	if (z->avail_next)
+		z->avail_next->avail_prev = z->avail_prev;
+	z->avail_next = z->avail_prev = NULL;
+	z->in_avail = 0;
+}
+
+/* Caller holds h->lock. */
+static struct zone *zone_new(struct class_heap *h, unsigned cls, unsigned arena)
+{
+	size_t len = zone_len_for(cls);
+	unsigned n = zone_slots_for(cls);
+	size_t mlen = sizeof(struct zone) + n * sizeof(struct rec) + n * sizeof(uint16_t);
+	struct zone *z = meta_alloc(mlen);
+
+	if (!z)
+		return NULL;
+	char *base = os_map(len, true);
+	if (!base) {
+		meta_free(z, mlen);
+		return NULL;
+	}
+	os_name(base, len, zone_is_tiny_class(cls) ? "ftmalloc:tiny" : "ftmalloc:small");
+	atomic_fetch_add_explicit(&os_mapped_user, len, memory_order_relaxed);
+	z->hdr.kind = REGION_ZONE;
+	z->cls = (uint8_t)cls;
+	z->arena = (uint8_t)arena;
+	z->nslots = (uint16_t)n;
+	z->slot_size = (uint32_t)zone_class_size(cls);
+	z->stride = z->slot_size + FT_REDZONE;
+	z->base = base;
+	z->map_len = len;
+	z->meta_len = mlen;
+	z->free_idx = (uint16_t *)&z->recs[n];
+	z->all_next = h->all;
+	if (h->all)
+		h->all->all_prev = z;
+	h->all = z;
+	h->nzones++;
+	avail_link(h, z);
+	pagemap_set(base, len, &z->hdr);
+	return z;
+}
+
+/* Caller holds h->lock; z is empty. */
+static void zone_release(struct class_heap *h, struct zone *z)
+{
+	if (z->in_avail)
+		avail_unlink(h, z);
+	if (z->all_prev)
+		z->all_prev->all_next = z->all_next;
+	else
+		h->all = z->all_next;
+	if (z->all_next)
+		z->all_next->all_prev = z->all_prev;
+	h->nzones--;
+	pagemap_set(z->base, z->map_len, NULL);
+	os_unmap(z->base, z->map_len);
+	atomic_fetch_sub_explicit(&os_mapped_user, z->map_len, memory_order_relaxed);
+	z->hdr.kind = 0;
+	meta_free(z, z->meta_len);
+}
+
+void *zone_alloc(size_t size, size_t align, bool *zeroed)
+{
+	unsigned cls = zone_class_of(align > FT_ALIGN ? size + align - FT_ALIGN : size);
+	uint16_t thread = os_thread_serial();
+	unsigned arena = thread % FT_NARENAS;
+	struct class_heap *h = &heaps[arena][cls];
+	unsigned idx;
+
+	lock_take(&h->lock);
+	struct zone *z = h->avail;
+	if (FT_UNLIKELY(!z)) {
+		z = zone_new(h, cls, arena);
+		if (!z) {
+			lock_give(&h->lock);
+			errno = ENOMEM;
+			return NULL;
+		}
+	}
+	if (z->nfree) {
+		idx = z->free_idx[--z->nfree];
+		*zeroed = false;
+	} else {
+		idx = z->bump++;
+		*zeroed = true;  /* never used since mmap */
+	}
+	if (z->is_spare) {
+		z->is_spare = 0;
+		h->nempty--;
+	}
+	z->nlive++;
+	if (z->nfree == 0 && z->bump == z->nslots)
+		avail_unlink(h, z);
+
+	char *user = zone_slot_user(z, idx);
+	size_t off = align > FT_ALIGN ? (-(uintptr_t)user & (align - 1)) : 0;
+	struct rec *r = &z->recs[idx];
+	r->size = (uint16_t)size;
+	r->state = REC_LIVE;
+	r->align_off = (uint8_t)(off / FT_ALIGN);
+	r->alloc_thread = thread;
+	r->alloc_stack = 0;
+	r->free_stack = 0;
+	lock_give(&h->lock);
+	return user + off;
+}
+
+/*
+ * Find and lock the class heap of p's zone. The descriptor read through the
+ * page map may be recycled under us by a concurrent release (only when the
+ * program frees a pointer twice at once); so check again under the lock.
+ */
+static struct class_heap *lock_zone_of(const void *p, struct zone **zp)
+{
+	for (;;) {
+		struct region *r = pagemap_get(p);
+		if (!r || r->kind != REGION_ZONE)
+			return NULL;
+		struct zone *z = (struct zone *)r;
+		unsigned cls = z->cls, arena = z->arena;
+		if (cls >= FT_NCLASSES || arena >= FT_NARENAS)
+			continue;
+		struct class_heap *h = &heaps[arena][cls];
+		lock_take(&h->lock);
+		if (pagemap_get(p) == r && z->cls == cls && z->arena == arena) {
+			*zp = z;
+			return h;
+		}
+		lock_give(&h->lock);
+	}
+}
+
+/* Caller holds the zone's lock. */
+static enum lookup find_block(struct zone *z, const void *p, unsigned *idxp)
+{
+	size_t off = (size_t)((const char *)p - z->base);
+	unsigned idx = (unsigned)(off / z->stride);
+
+	if (idx >= z->nslots)
+		return LOOKUP_INTERIOR;
+	struct rec *r = &z->recs[idx];
+	const char *start = zone_slot_user(z, idx) + (size_t)r->align_off * FT_ALIGN;
+	*idxp = idx;
+	if (p != start || r->state == REC_UNUSED)
+		return LOOKUP_INTERIOR;
+	return r->state == REC_LIVE ? LOOKUP_OK : LOOKUP_FREED;
+}
+
+enum lookup zone_free(void *p)
+{
+	struct zone *z;
+	struct class_heap *h = lock_zone_of(p, &z);
+	unsigned idx;
+
+	if (!h)
+		return LOOKUP_NOT_OURS;
+	enum lookup res = find_block(z, p, &idx);
+	if (res != LOOKUP_OK) {
+		lock_give(&h->lock);
+		return res;
+	}
+	struct rec *r = &z->recs[idx];
+	r->state = REC_FREED;
+	r->free_thread = os_thread_serial();
+	z->free_idx[z->nfree++] = (uint16_t)idx;
+	z->nlive--;
+	if (!z->in_avail)
+		avail_link(h, z);
+	if (z->nlive == 0) {
+		if (h->nempty > 0) {
+			zone_release(h, z);
+		} else {
+			z->is_spare = 1;
+			h->nempty++;
+		}
+	}
+	lock_give(&h->lock);
+	return LOOKUP_OK;
+}
+
+long zone_usable(void *p)
+{
+	struct zone *z;
+	struct class_heap *h = lock_zone_of(p, &z);
+	unsigned idx;
+	long size = -1;
+
+	if (!h)
+		return -1;
+	if (find_block(z, p, &idx) == LOOKUP_OK)
+		size = z->recs[idx].size;
+	lock_give(&h->lock);
+	return size;
+}
+
+bool zone_resize(void *p, size_t size, size_t *old_size, enum lookup *how)
+{
+	struct zone *z;
+	struct class_heap *h = lock_zone_of(p, &z);
+	unsigned idx;
+	bool done = false;
+
+	if (!h) {
+		*how = LOOKUP_NOT_OURS;
+		return false;
+	}
+	*how = find_block(z, p, &idx);
+	if (*how == LOOKUP_OK) {
+		struct rec *r = &z->recs[idx];
+		size_t room = z->slot_size - (size_t)r->align_off * FT_ALIGN;
+		*old_size = r->size;
+		if (size <= room) {
+			r->size = (uint16_t)size;
+			done = true;
+		}
+	}
+	lock_give(&h->lock);
+	return done;
+}
+
+void zone_lock_all(void)
+{
+	for (unsigned a = 0; a < FT_NARENAS; a++)
+		for (unsigned c = 0; c < FT_NCLASSES; c++)
+			lock_take(&heaps[a][c].lock);
+}
+
+void zone_unlock_all(void)
+{
+	for (unsigned a = 0; a < FT_NARENAS; a++)
+		for (unsigned c = 0; c < FT_NCLASSES; c++)
+			lock_give(&heaps[a][c].lock);
+}
+
+void zone_reset_locks(void)
+{
+	for (unsigned a = 0; a < FT_NARENAS; a++)
+		for (unsigned c = 0; c < FT_NCLASSES; c++)
+			lock_reset(&heaps[a][c].lock);
+}
+
+void zone_foreach(void (*fn)(struct zone *z, void *arg), void *arg)
+{
+	for (unsigned a = 0; a < FT_NARENAS; a++)
+		for (unsigned c = 0; c < FT_NCLASSES; c++)
+			for (struct zone *z = heaps[a][c].all; z; z = z->all_next)
+				fn(z, arg);
+}
+
+struct zone_tally {
+	size_t zones[2], live[2], bytes[2];
+};
+
+static void tally_zone(struct zone *z, void *arg)
+{
+	struct zone_tally *t = arg;
+	int k = zone_is_tiny_class(z->cls) ? 0 : 1;
+
+	t->zones[k]++;
+	t->live[k] += z->nlive;
+	for (unsigned i = 0; i < z->bump; i++)
+		if (z->recs[i].state == REC_LIVE)
+			t->bytes[k] += z->recs[i].size;
+}
+
+/* Caller holds every lock (zone_lock_all). */
+void zone_stats(size_t zones[2], size_t live[2], size_t bytes[2], size_t slots[2])
+{
+	struct zone_tally t = {0};
+
+	zone_foreach(tally_zone, &t);
+	for (int k = 0; k < 2; k++) {
+		zones[k] = t.zones[k];
+		live[k] = t.live[k];
+		bytes[k] = t.bytes[k];
+	}
+	slots[0] = zone_slots_for(FT_NTINY - 1);
+	slots[1] = zone_slots_for(FT_NCLASSES - 1);
+}
