@@ -25,9 +25,10 @@ static void *heap_alloc(size_t size, size_t align, bool *zeroed)
 	}
 	if (align <= FT_ALIGN) {
 		if (size <= FT_SMALL_MAX)
-			return zone_alloc(size, FT_ALIGN, zeroed);
-	} else if (align <= FT_SMALL_MAX && size <= FT_SMALL_MAX + FT_ALIGN - align) {
-		return zone_alloc(size, align, zeroed);
+			return zone_alloc(size, zeroed);
+	} else if (align <= FT_SMALL_MAX && (size ? size : 1) <= FT_SMALL_MAX + FT_ALIGN - align) {
+		*zeroed = false;
+		return zone_alloc_aligned(size, align);
 	}
 	*zeroed = true;  /* a fresh mapping */
 	return large_alloc(size, align);
@@ -40,7 +41,7 @@ static enum lookup heap_free(void *p)
 
 	if (!r)
 		return LOOKUP_NOT_OURS;
-	return r->kind == REGION_ZONE ? zone_free(p) : large_free(p);
+	return r->kind == REGION_ZONE ? zone_free((struct zone *)r, p) : large_free(p);
 }
 
 FT_EXPORT void *malloc(size_t size)
@@ -91,7 +92,7 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 		return NULL;  /* not ours: the program keeps its pointer */
 	size_t old = 0;
 	enum lookup how;
-	bool in_place = r->kind == REGION_ZONE ? zone_resize(ptr, size, &old, &how)
+	bool in_place = r->kind == REGION_ZONE ? zone_resize((struct zone *)r, ptr, size, &old, &how)
 	    : large_resize(ptr, size, &old, &how);
 	if (in_place)
 		return ptr;
@@ -150,12 +151,11 @@ FT_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)
 	return 0;
 }
 
+/* glibc 2.36 treats aligned_alloc as memalign: no EINVAL for an alignment
+ * that is not a power of two, it is rounded up. Programs built against it
+ * rely on that, so we do the same. */
 FT_EXPORT void *aligned_alloc(size_t alignment, size_t size)
 {
-	if (!is_pow2(alignment)) {
-		errno = EINVAL;
-		return NULL;
-	}
 	return aligned(alignment, size);
 }
 
@@ -190,6 +190,6 @@ FT_EXPORT size_t malloc_usable_size(void *ptr)
 	struct region *r = pagemap_get(ptr);
 	if (!r)
 		return 0;
-	long n = r->kind == REGION_ZONE ? zone_usable(ptr) : large_usable(ptr);
+	long n = r->kind == REGION_ZONE ? zone_usable((struct zone *)r, ptr) : large_usable(ptr);
 	return n < 0 ? 0 : (size_t)n;
 }

@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
 
 atomic_int ft_ready;
 static atomic_int init_state;  /* 0 not started, 1 running, 2 done */
@@ -54,6 +55,12 @@ void ft_init_slow(void)
 	os_init();
 	atomic_store_explicit(&ft_ready, 1, memory_order_release);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	/* Warm up at load time: map the first TINY zone (kept as the spare), so
+	 * the page map, the class heads and the meta slab are resident before the
+	 * program's first malloc instead of being paid for by it. */
+	tcache_init();
+	bool zeroed;
+	free(zone_alloc(1, &zeroed));
 	atomic_store(&init_state, 2);
 }
 

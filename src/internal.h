@@ -62,10 +62,10 @@ int os_protect(void *addr, size_t len, bool writable);
 void os_name(void *addr, size_t len, const char *name);
 uint32_t os_tid(void);  /* kernel thread id, cached per thread */
 /* Small per-process thread number, 0 for the first thread that allocates;
- * what reports call "thread T". os_thread_tid() maps it back to the kernel id. */
+ * what reports call "thread T". */
 uint16_t os_thread_serial(void);
-uint32_t os_thread_tid(uint16_t serial);
 void os_forget_tid(void);  /* in a forked child: the cached ids are the parent's */
+/* Counters of user memory (zones and LARGE maps), kept by their owners. */
 extern atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
 
 /* ---- lock.c ---- */
@@ -152,7 +152,7 @@ struct zone {
 	uint16_t nslots;
 	uint16_t bump;        /* slots [bump, nslots) were never handed out */
 	uint16_t nfree;       /* entries in free_idx */
-	uint16_t nlive;
+	uint16_t nout;        /* slots live or held in a thread cache */
 	uint32_t slot_size;   /* usable bytes per slot */
 	uint32_t stride;      /* slot_size + FT_REDZONE */
 	char *base;           /* the mapping */
@@ -180,9 +180,41 @@ static inline char *zone_slot_user(const struct zone *z, unsigned idx)
 	return z->base + FT_REDZONE + (size_t)idx * z->stride;
 }
 
-/* A slot for size bytes aligned to align (16 or a power of two with
- * size + align - 16 <= FT_SMALL_MAX). *zeroed tells whether it reads as zero. */
-void *zone_alloc(size_t size, size_t align, bool *zeroed);
+/* A slot for size (<= FT_SMALL_MAX) bytes, through the thread's cache.
+ * *zeroed tells whether it reads as zero. */
+void *zone_alloc(size_t size, bool *zeroed);
+
+/* A slot as a thread cache holds it: the zone pointer (below 2^48) with the
+ * slot index in the top 16 bits. */
+static inline uint64_t zone_slot_ref(struct zone *z, unsigned idx)
+{
+	return (uint64_t)(uintptr_t)z | ((uint64_t)idx << 48);
+}
+static inline struct zone *zone_ref_zone(uint64_t ref)
+{
+	return (struct zone *)(uintptr_t)(ref & ((1ULL << 48) - 1));
+}
+static inline unsigned zone_ref_idx(uint64_t ref) { return (unsigned)(ref >> 48); }
+static inline void zone_rec_set_live(struct rec *r, size_t size, size_t off, uint16_t thread)
+{
+	r->size = (uint16_t)size;
+	r->align_off = (uint8_t)(off / FT_ALIGN);
+	r->alloc_thread = thread;
+	r->alloc_stack = 0;
+	r->free_stack = 0;
+	__atomic_store_n(&r->state, REC_LIVE, __ATOMIC_RELEASE);
+}
+/* Up to n slots of class cls from the calling thread's arena into out;
+ * returns how many (0: out of memory). Takes the class lock. */
+unsigned zone_take_batch(unsigned cls, uint64_t *out, unsigned n);
+/* Slots back to their zones (any arenas). Takes the class locks in turn. */
+void zone_give_batch(const uint64_t *refs, unsigned n);
+/* A slot aligned beyond 16 bytes, straight from the zone (no cache). */
+void *zone_alloc_aligned(size_t size, size_t align);
+/* Where p lies in z, without a lock (p's block, if live, is the caller's). */
+enum lookup zone_find(struct zone *z, const void *p, unsigned *idxp);
+void tcache_thread_exit(void *unused);  /* flush the calling thread's cache */
+void tcache_init(void);
 /* Outcome of looking a pointer up in a zone. */
 enum lookup {
 	LOOKUP_OK,        /* a live block, *idx set */
@@ -190,13 +222,13 @@ enum lookup {
 	LOOKUP_INTERIOR,  /* inside a slot but not its start */
 	LOOKUP_NOT_OURS,  /* no zone or LARGE block there */
 };
-/* The zone functions below find p's zone themselves (p must be in one). */
-enum lookup zone_free(void *p);
+/* z is the zone the page map gives for p. */
+enum lookup zone_free(struct zone *z, void *p);
 /* Requested size of the live block at p, or -1 when p is not one. */
-long zone_usable(void *p);
+long zone_usable(struct zone *z, void *p);
 /* Resize the live block at p in place when its slot allows (true). *old_size
  * is its size; LOOKUP_OK in *how unless p is not a live block. */
-bool zone_resize(void *p, size_t size, size_t *old_size, enum lookup *how);
+bool zone_resize(struct zone *z, void *p, size_t size, size_t *old_size, enum lookup *how);
 void zone_lock_all(void);
 void zone_unlock_all(void);
 void zone_reset_locks(void);

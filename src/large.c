@@ -73,6 +73,7 @@ void *large_alloc(size_t size, size_t align)
 	    align > FT_ALIGN ? align : FT_ALIGN);
 	pagemap_set(map, map_len, &l->hdr);
 	atomic_fetch_add_explicit(&os_mapped_user, map_len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&os_map_calls, 1, memory_order_relaxed);
 
 	lock_take(&large_lock);
 	l->next = large_list;
@@ -128,6 +129,7 @@ enum lookup large_free(void *p)
 	lock_give(&large_lock);
 	os_unmap(l->map, l->map_len);
 	atomic_fetch_sub_explicit(&os_mapped_user, l->map_len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&os_unmap_calls, 1, memory_order_relaxed);
 	l->hdr.kind = 0;
 	meta_free(l, sizeof(*l));
 	return LOOKUP_OK;

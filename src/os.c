@@ -27,7 +27,6 @@ atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
 static __thread uint32_t t_tid;
 static __thread uint32_t t_serial_plus1;  /* 0: not numbered yet */
 static atomic_uint next_serial;
-static uint32_t serial_tids[1u << 16];    /* kernel id of each thread number */
 
 void os_init(void)
 {
@@ -47,7 +46,6 @@ void *os_map(size_t len, bool writable)
 			errno = ENOMEM;
 		return NULL;
 	}
-	atomic_fetch_add_explicit(&os_map_calls, 1, memory_order_relaxed);
 	return p;
 }
 
@@ -57,7 +55,6 @@ void os_unmap(void *addr, size_t len)
 
 	if (munmap(addr, len) != 0)
 		fmt_die(__FILE__, __LINE__, "munmap of an allocator mapping failed");
-	atomic_fetch_add_explicit(&os_unmap_calls, 1, memory_order_relaxed);
 	errno = saved;
 }
 
@@ -95,20 +92,12 @@ uint16_t os_thread_serial(void)
 {
 	if (FT_UNLIKELY(t_serial_plus1 == 0)) {
 		uint32_t s = atomic_fetch_add(&next_serial, 1) & 0xffff;
-		serial_tids[s] = os_tid();
 		t_serial_plus1 = s + 1;
 	}
 	return (uint16_t)(t_serial_plus1 - 1);
 }
 
-uint32_t os_thread_tid(uint16_t serial)
-{
-	return serial_tids[serial];
-}
-
 void os_forget_tid(void)
 {
 	t_tid = 0;
-	if (t_serial_plus1)
-		serial_tids[t_serial_plus1 - 1] = os_tid();
 }

@@ -33,22 +33,25 @@ static void snap_zone(struct zone *z, void *arg)
 {
 	struct snapshot *s = arg;
 
-	if (z->nlive == 0)
+	if (z->nout == 0)
 		return;
-	if (s->cap_zones) {
-		s->zones[s->nzones] = (struct show_zone){ (uintptr_t)z->base,
-		    zone_is_tiny_class(z->cls) ? "TINY" : "SMALL", s->nblocks, z->nlive };
-		for (unsigned i = 0; i < z->bump; i++) {
-			const struct rec *r = &z->recs[i];
-			if (r->state != REC_LIVE)
-				continue;
-			s->blocks[s->nblocks++] = (struct show_block){
-			    (uintptr_t)zone_slot_user(z, i) + (size_t)r->align_off * FT_ALIGN, r->size };
-		}
-	} else {
-		s->nblocks += z->nlive;
+	if (!s->cap_zones) {  /* counting: slots out is an upper bound of live */
+		s->nblocks += z->nout;
+		s->nzones++;
+		return;
 	}
-	s->nzones++;
+	size_t first = s->nblocks;
+	for (unsigned i = 0; i < z->bump; i++) {
+		const struct rec *r = &z->recs[i];
+		if (r->state != REC_LIVE)
+			continue;
+		s->blocks[s->nblocks++] = (struct show_block){
+		    (uintptr_t)zone_slot_user(z, i) + (size_t)r->align_off * FT_ALIGN, r->size };
+	}
+	if (s->nblocks == first)
+		return;  /* only slots waiting in thread caches */
+	s->zones[s->nzones++] = (struct show_zone){ (uintptr_t)z->base,
+	    zone_is_tiny_class(z->cls) ? "TINY" : "SMALL", first, s->nblocks - first };
 }
 
 static void snap_large(struct large *l, void *arg)

@@ -13,8 +13,10 @@
  *
  * Threads are spread over FT_NARENAS arenas; each (arena, class) pair has its
  * own lock, zone list and list of zones with a free slot, so threads working
- * in different arenas or classes never contend. A zone whose last block is
- * freed is kept as the class's one spare or returned to the system.
+ * in different arenas or classes never contend. Slots leave a zone in
+ * batches to a thread's cache (tcache.c) and come back in batches; a zone
+ * none of whose slots is out is kept as the class's one spare or returned
+ * to the system.
  *
  * May call: meta.c, pagemap.c, os.c, lock.c. Never malloc.
  */
@@ -30,9 +32,11 @@ struct class_heap {
 	uint32_t nempty;       /* empty zones kept: 0 or 1 */
 	struct zone *all;      /* every zone of this class in this arena */
 	struct zone *avail;    /* zones with at least one free slot */
-} __attribute__((aligned(64)));
+};
 
-static struct class_heap heaps[FT_NARENAS][FT_NCLASSES];
+/* Page aligned and packed: one arena's heads share a page or two, so the
+ * first allocations of a process touch few pages. */
+static struct class_heap heaps[FT_NARENAS][FT_NCLASSES] __attribute__((aligned(4096)));
 
 static size_t zone_len_for(unsigned cls)
 {
@@ -86,6 +90,7 @@ static struct zone *zone_new(struct class_heap *h, unsigned cls, unsigned arena)
 	}
 	os_name(base, len, zone_is_tiny_class(cls) ? "ftmalloc:tiny" : "ftmalloc:small");
 	atomic_fetch_add_explicit(&os_mapped_user, len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&os_map_calls, 1, memory_order_relaxed);
 	z->hdr.kind = REGION_ZONE;
 	z->cls = (uint8_t)cls;
 	z->arena = (uint8_t)arena;
@@ -121,28 +126,16 @@ static void zone_release(struct class_heap *h, struct zone *z)
 	pagemap_set(z->base, z->map_len, NULL);
 	os_unmap(z->base, z->map_len);
 	atomic_fetch_sub_explicit(&os_mapped_user, z->map_len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&os_unmap_calls, 1, memory_order_relaxed);
 	z->hdr.kind = 0;
 	meta_free(z, z->meta_len);
 }
 
-void *zone_alloc(size_t size, size_t align, bool *zeroed)
+/* Caller holds h->lock. Move the slot out of z, to the caller. */
+static unsigned take_slot(struct class_heap *h, struct zone *z, bool *zeroed)
 {
-	unsigned cls = zone_class_of(align > FT_ALIGN ? size + align - FT_ALIGN : size);
-	uint16_t thread = os_thread_serial();
-	unsigned arena = thread % FT_NARENAS;
-	struct class_heap *h = &heaps[arena][cls];
 	unsigned idx;
 
-	lock_take(&h->lock);
-	struct zone *z = h->avail;
-	if (FT_UNLIKELY(!z)) {
-		z = zone_new(h, cls, arena);
-		if (!z) {
-			lock_give(&h->lock);
-			errno = ENOMEM;
-			return NULL;
-		}
-	}
 	if (z->nfree) {
 		idx = z->free_idx[--z->nfree];
 		*zeroed = false;
@@ -154,50 +147,93 @@ void *zone_alloc(size_t size, size_t align, bool *zeroed)
 		z->is_spare = 0;
 		h->nempty--;
 	}
-	z->nlive++;
+	z->nout++;
 	if (z->nfree == 0 && z->bump == z->nslots)
 		avail_unlink(h, z);
-
-	char *user = zone_slot_user(z, idx);
-	size_t off = align > FT_ALIGN ? (-(uintptr_t)user & (align - 1)) : 0;
-	struct rec *r = &z->recs[idx];
-	r->size = (uint16_t)size;
-	r->state = REC_LIVE;
-	r->align_off = (uint8_t)(off / FT_ALIGN);
-	r->alloc_thread = thread;
-	r->alloc_stack = 0;
-	r->free_stack = 0;
-	lock_give(&h->lock);
-	return user + off;
+	return idx;
 }
 
-/*
- * Find and lock the class heap of p's zone. The descriptor read through the
- * page map may be recycled under us by a concurrent release (only when the
- * program frees a pointer twice at once); so check again under the lock.
- */
-static struct class_heap *lock_zone_of(const void *p, struct zone **zp)
+/* Caller holds h->lock. The slot comes back to z (freed or never used). */
+static void return_slot(struct class_heap *h, struct zone *z, unsigned idx)
 {
-	for (;;) {
-		struct region *r = pagemap_get(p);
-		if (!r || r->kind != REGION_ZONE)
-			return NULL;
-		struct zone *z = (struct zone *)r;
-		unsigned cls = z->cls, arena = z->arena;
-		if (cls >= FT_NCLASSES || arena >= FT_NARENAS)
-			continue;
-		struct class_heap *h = &heaps[arena][cls];
-		lock_take(&h->lock);
-		if (pagemap_get(p) == r && z->cls == cls && z->arena == arena) {
-			*zp = z;
-			return h;
+	z->free_idx[z->nfree++] = (uint16_t)idx;
+	z->nout--;
+	if (!z->in_avail)
+		avail_link(h, z);
+	if (z->nout == 0) {
+		if (h->nempty > 0) {
+			zone_release(h, z);
+		} else {
+			z->is_spare = 1;
+			h->nempty++;
 		}
-		lock_give(&h->lock);
 	}
 }
 
-/* Caller holds the zone's lock. */
-static enum lookup find_block(struct zone *z, const void *p, unsigned *idxp)
+unsigned zone_take_batch(unsigned cls, uint64_t *out, unsigned n)
+{
+	unsigned arena = os_thread_serial() % FT_NARENAS;
+	struct class_heap *h = &heaps[arena][cls];
+	unsigned got = 0;
+	bool zeroed;
+
+	lock_take(&h->lock);
+	while (got < n) {
+		struct zone *z = h->avail;
+		if (!z && !(z = zone_new(h, cls, arena)))
+			break;
+		while (got < n && z->in_avail)
+			out[got++] = zone_slot_ref(z, take_slot(h, z, &zeroed));
+	}
+	lock_give(&h->lock);
+	return got;
+}
+
+void zone_give_batch(const uint64_t *refs, unsigned n)
+{
+	struct class_heap *held = NULL;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct zone *z = zone_ref_zone(refs[i]);
+		struct class_heap *h = &heaps[z->arena][z->cls];
+		if (h != held) {
+			if (held)
+				lock_give(&held->lock);
+			lock_take(&h->lock);
+			held = h;
+		}
+		return_slot(h, z, zone_ref_idx(refs[i]));
+	}
+	if (held)
+		lock_give(&held->lock);
+}
+
+void *zone_alloc_aligned(size_t size, size_t align)
+{
+	/* The block may start up to align - 16 bytes into its slot; a zero-size
+	 * one still needs a byte of slot after that. */
+	unsigned cls = zone_class_of((size ? size : 1) + align - FT_ALIGN);
+	uint16_t thread = os_thread_serial();
+	unsigned arena = thread % FT_NARENAS;
+	struct class_heap *h = &heaps[arena][cls];
+	bool zeroed;
+
+	lock_take(&h->lock);
+	struct zone *z = h->avail;
+	if (FT_UNLIKELY(!z) && !(z = zone_new(h, cls, arena))) {
+		lock_give(&h->lock);
+		errno = ENOMEM;
+		return NULL;
+	}
+	unsigned idx = take_slot(h, z, &zeroed);
+	lock_give(&h->lock);
+	char *user = zone_slot_user(z, idx);
+	size_t off = -(uintptr_t)user & (align - 1);
+	zone_rec_set_live(&z->recs[idx], size, off, thread);
+	return user + off;
+}
+
+enum lookup zone_find(struct zone *z, const void *p, unsigned *idxp)
 {
 	size_t off = (size_t)((const char *)p - z->base);
 	unsigned idx = (unsigned)(off / z->stride);
@@ -206,82 +242,11 @@ static enum lookup find_block(struct zone *z, const void *p, unsigned *idxp)
 		return LOOKUP_INTERIOR;
 	struct rec *r = &z->recs[idx];
 	const char *start = zone_slot_user(z, idx) + (size_t)r->align_off * FT_ALIGN;
+	uint8_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
 	*idxp = idx;
-	if (p != start || r->state == REC_UNUSED)
+	if (p != start || state == REC_UNUSED)
 		return LOOKUP_INTERIOR;
-	return r->state == REC_LIVE ? LOOKUP_OK : LOOKUP_FREED;
-}
-
-enum lookup zone_free(void *p)
-{
-	struct zone *z;
-	struct class_heap *h = lock_zone_of(p, &z);
-	unsigned idx;
-
-	if (!h)
-		return LOOKUP_NOT_OURS;
-	enum lookup res = find_block(z, p, &idx);
-	if (res != LOOKUP_OK) {
-		lock_give(&h->lock);
-		return res;
-	}
-	struct rec *r = &z->recs[idx];
-	r->state = REC_FREED;
-	r->free_thread = os_thread_serial();
-	z->free_idx[z->nfree++] = (uint16_t)idx;
-	z->nlive--;
-	if (!z->in_avail)
-		avail_link(h, z);
-	if (z->nlive == 0) {
-		if (h->nempty > 0) {
-			zone_release(h, z);
-		} else {
-			z->is_spare = 1;
-			h->nempty++;
-		}
-	}
-	lock_give(&h->lock);
-	return LOOKUP_OK;
-}
-
-long zone_usable(void *p)
-{
-	struct zone *z;
-	struct class_heap *h = lock_zone_of(p, &z);
-	unsigned idx;
-	long size = -1;
-
-	if (!h)
-		return -1;
-	if (find_block(z, p, &idx) == LOOKUP_OK)
-		size = z->recs[idx].size;
-	lock_give(&h->lock);
-	return size;
-}
-
-bool zone_resize(void *p, size_t size, size_t *old_size, enum lookup *how)
-{
-	struct zone *z;
-	struct class_heap *h = lock_zone_of(p, &z);
-	unsigned idx;
-	bool done = false;
-
-	if (!h) {
-		*how = LOOKUP_NOT_OURS;
-		return false;
-	}
-	*how = find_block(z, p, &idx);
-	if (*how == LOOKUP_OK) {
-		struct rec *r = &z->recs[idx];
-		size_t room = z->slot_size - (size_t)r->align_off * FT_ALIGN;
-		*old_size = r->size;
-		if (size <= room) {
-			r->size = (uint16_t)size;
-			done = true;
-		}
-	}
-	lock_give(&h->lock);
-	return done;
+	return state == REC_LIVE ? LOOKUP_OK : LOOKUP_FREED;
 }
 
 void zone_lock_all(void)
@@ -323,10 +288,11 @@ static void tally_zone(struct zone *z, void *arg)
 	int k = zone_is_tiny_class(z->cls) ? 0 : 1;
 
 	t->zones[k]++;
-	t->live[k] += z->nlive;
 	for (unsigned i = 0; i < z->bump; i++)
-		if (z->recs[i].state == REC_LIVE)
+		if (z->recs[i].state == REC_LIVE) {
+			t->live[k]++;
 			t->bytes[k] += z->recs[i].size;
+		}
 }
 
 /* Caller holds every lock (zone_lock_all). */
