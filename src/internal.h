@@ -126,6 +126,7 @@ enum rec_state {
 	REC_UNUSED = 0,  /* never handed out since the zone was mapped */
 	REC_LIVE,        /* allocated */
 	REC_FREED,       /* freed, reusable; stacks kept to recognise a double free */
+	REC_QUARANTINED, /* freed, poisoned, held back from reuse (quarantine.c) */
 };
 struct rec {
 	uint32_t alloc_stack;  /* stack depot id of the allocation, 0 = none */
@@ -259,6 +260,95 @@ void large_unlock_all(void);
 void large_reset_locks(void);
 void large_foreach(void (*fn)(struct large *l, void *arg), void *arg);
 void large_stats(size_t *count, size_t *live_bytes);
+
+/* ---- backtrace.c: capture, stack depot, symbolisation ---- */
+#define BT_MAX_DEPTH 64
+/* Load libunwind (dlopen, RTLD_LOCAL: its _Unwind_* and backtrace symbols
+ * must not interpose the program's) and find our own text range. Called from
+ * the library constructor, never with an allocator lock held. */
+void bt_init(void);
+void bt_set_depth(unsigned depth);  /* 0 turns capture off; default 16 */
+/* Capture the calling thread's stack, our own frames dropped, intern it in
+ * the depot and return its id (0: none - capture off, not loaded yet, or
+ * re-entered). Never calls malloc; call it with no allocator lock held. */
+uint32_t bt_capture(void);
+/* Same from a signal handler's ucontext (the faulting thread's stack).
+ * Async-signal-safe as far as libunwind allows; not interned: pcs filled. */
+unsigned bt_capture_context(void *ucontext, uintptr_t *pcs, unsigned max);
+/* The frames of a depot id; returns how many (0 for id 0). */
+unsigned bt_get(uint32_t id, uintptr_t *pcs, unsigned max);
+/* What is known of one return address. Strings point into buf or into
+ * read-only memory of the module; any may be NULL / 0 when unknown. */
+struct bt_sym {
+	const char *module;     /* path of the object */
+	uintptr_t module_off;   /* pc - its load base */
+	const char *function;   /* symbol name */
+	uintptr_t function_off; /* pc - symbol address */
+	const char *file;       /* source file, with debug info */
+	unsigned line;
+};
+void bt_symbolize(uintptr_t pc, struct bt_sym *sym, char *buf, size_t buflen);
+/* Print frames, one a line: "    #N 0xADDR in FUNCTION FILE:LINE", or
+ * "    #N 0xADDR in FUNCTION+0xOFF (MODULE)" when no line is known, or
+ * "    #N 0xADDR (MODULE+0xOFF)" when no symbol is. */
+void bt_print(struct fmt_out *o, const uintptr_t *pcs, unsigned n);
+void bt_print_id(struct fmt_out *o, uint32_t id);
+/* True when any frame of stack id's function or module name matches glob
+ * (for suppressions). */
+bool bt_matches(uint32_t id, const char *glob);
+void bt_lock_all(void);
+void bt_unlock_all(void);
+void bt_reset_locks(void);
+
+/* ---- report.c: the one writer of error reports ---- */
+#define FT_KINDS(X) \
+	X(HEAP_BUFFER_OVERFLOW, "heap-buffer-overflow") \
+	X(HEAP_BUFFER_UNDERFLOW, "heap-buffer-underflow") \
+	X(USE_AFTER_FREE, "use-after-free") \
+	X(DOUBLE_FREE, "double-free") \
+	X(INVALID_FREE, "invalid-free") \
+	X(INVALID_POINTER, "invalid-pointer") \
+	X(MEMORY_LEAK, "memory-leak") \
+	X(HEAP_CORRUPTION, "heap-corruption")
+enum report_kind {
+#define FT_KIND_ENUM(id, name) KIND_##id,
+	FT_KINDS(FT_KIND_ENUM)
+#undef FT_KIND_ENUM
+	KIND_COUNT
+};
+const char *report_kind_name(enum report_kind k);
+/* The block an error is about, as far as we know it. */
+struct report_block {
+	uintptr_t start;        /* 0: the address is in no block we know */
+	size_t size;
+	uint32_t alloc_stack, free_stack;
+	uint16_t alloc_thread, free_thread;
+	bool freed;             /* print the "freed by" section */
+};
+/* Start a report: takes the report lock, opens o on the report fd and writes
+ * the first line "ftmalloc: ERROR: KIND on address 0x... (N bytes
+ * after|before|inside a SIZE-byte block at 0x...) in FUNC, thread T".
+ * Counts the error for the exit summary. */
+void report_begin(struct fmt_out *o, enum report_kind kind, uintptr_t addr,
+    const struct report_block *blk, const char *func);
+/* "  TITLE:" then the frames of a depot id (or "    <no stack recorded>"). */
+void report_stack(struct fmt_out *o, const char *title, uint32_t id);
+/* The same with a thread: "  allocated by thread T3 at:". */
+void report_thread_stack(struct fmt_out *o, const char *what, uint16_t thread, uint32_t id);
+/* Hex dump of len bytes at addr, the byte at mark highlighted. */
+void report_hexdump(struct fmt_out *o, const void *addr, size_t len, const void *mark);
+/* Closing line, flush, release the report lock; aborts when asked to. */
+void report_end(struct fmt_out *o);
+/* Errors reported so far, per kind. */
+unsigned long report_count(enum report_kind k);
+
+/* ---- leak.c: reachability scan at exit ---- */
+/* Scan roots (writable segments of loaded objects, the calling thread's
+ * stack and registers, TLS), classify every live block as definitely lost,
+ * indirectly lost or still reachable, and report the lost ones grouped by
+ * allocation stack, largest first, then a summary line. show_reachable
+ * lists reachable groups too. Takes every allocator lock while scanning. */
+void leak_check(bool show_reachable);
 
 /* ---- init.c ---- */
 extern atomic_int ft_ready;
