@@ -36,6 +36,15 @@ size_t malloc_usable_size(void *ptr);
  */
 void show_alloc_mem(void);
 
+/*
+ * Everything show_alloc_mem() prints, plus each zone's occupancy and, for
+ * every live or quarantined block: state, requested and usable size, canary
+ * status, allocating thread and stack, and its first bytes; then the errors
+ * reported so far and the blocks a leak check would report now.
+ * Written to standard output with write(2); never allocates.
+ */
+void show_alloc_mem_ex(void);
+
 /* Counters of what the allocator holds right now. */
 enum ftmalloc_kind { FTMALLOC_TINY, FTMALLOC_SMALL, FTMALLOC_LARGE, FTMALLOC_NKINDS };
 

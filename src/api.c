@@ -15,7 +15,9 @@
 
 static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
-/* A block of size bytes aligned to align (a power of two >= FT_ALIGN). */
+/* A block of size bytes aligned to align (a power of two >= FT_ALIGN).
+ * *zeroed tells whether it reads as zero; otherwise TINY/SMALL blocks are
+ * filled with alloc_fill so reads of uninitialised memory stand out. */
 static void *heap_alloc(size_t size, size_t align, bool *zeroed)
 {
 	ft_init();
@@ -23,25 +25,56 @@ static void *heap_alloc(size_t size, size_t align, bool *zeroed)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (align <= FT_ALIGN) {
-		if (size <= FT_SMALL_MAX)
-			return zone_alloc(size, zeroed);
-	} else if (align <= FT_SMALL_MAX && (size ? size : 1) <= FT_SMALL_MAX + FT_ALIGN - align) {
+	uint32_t stack = bt_capture();
+	void *p;
+	if (align <= FT_ALIGN && size <= FT_SMALL_MAX) {
+		p = zone_alloc(size, zeroed, stack);
+	} else if (align > FT_ALIGN && align <= FT_SMALL_MAX &&
+	    (size ? size : 1) <= FT_SMALL_MAX + FT_ALIGN - align) {
 		*zeroed = false;
-		return zone_alloc_aligned(size, align);
+		p = zone_alloc_aligned(size, align, stack);
+	} else {
+		*zeroed = true;  /* a fresh mapping */
+		return large_alloc(size, align, stack);
 	}
-	*zeroed = true;  /* a fresh mapping */
-	return large_alloc(size, align);
+	if (p && !*zeroed && opt.alloc_fill)
+		memset(p, opt.alloc_fill, size);
+	return p;
 }
 
 /* free() of p, telling what p was. */
-static enum lookup heap_free(void *p)
+static enum lookup heap_free(void *p, uint32_t stack)
 {
 	struct region *r = pagemap_get(p);
 
 	if (!r)
 		return LOOKUP_NOT_OURS;
-	return r->kind == REGION_ZONE ? zone_free((struct zone *)r, p) : large_free(p);
+	return r->kind == REGION_ZONE ? zone_free((struct zone *)r, p, stack) : large_free(p, stack);
+}
+
+/* A pointer passed to func is not a live block: say what it is instead. */
+static FT_NOINLINE void report_bad_pointer(enum report_kind kind, void *p, const char *func, uint32_t stack)
+{
+	struct report_block blk = {0};
+	struct region *r = pagemap_get(p);
+	struct fmt_out o;
+
+	if (r && r->kind == REGION_ZONE)
+		zone_describe((struct zone *)r, p, &blk);
+	else if (r && r->kind == REGION_LARGE)
+		large_describe((struct large *)r, p, &blk);
+	report_begin(&o, kind, (uintptr_t)p, &blk, func);
+	report_stack(&o, "detected at", stack ? stack : bt_capture());
+	report_block_stacks(&o, &blk);
+	report_end(&o);
+}
+
+static void report_lookup(enum lookup how, void *p, const char *func, uint32_t stack)
+{
+	if (how == LOOKUP_FREED)
+		report_bad_pointer(KIND_DOUBLE_FREE, p, func, stack);
+	else if (how != LOOKUP_OK)
+		report_bad_pointer(KIND_INVALID_FREE, p, func, stack);
 }
 
 FT_EXPORT void *malloc(size_t size)
@@ -56,7 +89,10 @@ FT_EXPORT void free(void *ptr)
 	if (!ptr)
 		return;
 	int saved = errno;
-	heap_free(ptr);  /* anything but LOOKUP_OK: not ours to touch, left alone */
+	uint32_t stack = bt_capture();
+	enum lookup how = heap_free(ptr, stack);
+	if (FT_UNLIKELY(how != LOOKUP_OK))
+		report_lookup(how, ptr, "free", stack);  /* the block is left alone */
 	errno = saved;
 }
 
@@ -88,21 +124,25 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 		return NULL;
 	}
 	struct region *r = pagemap_get(ptr);
-	if (!r)
+	if (!r) {
+		report_lookup(LOOKUP_NOT_OURS, ptr, "realloc", 0);
 		return NULL;  /* not ours: the program keeps its pointer */
+	}
 	size_t old = 0;
 	enum lookup how;
 	bool in_place = r->kind == REGION_ZONE ? zone_resize((struct zone *)r, ptr, size, &old, &how)
 	    : large_resize(ptr, size, &old, &how);
 	if (in_place)
 		return ptr;
-	if (how != LOOKUP_OK)
+	if (how != LOOKUP_OK) {
+		report_lookup(how, ptr, "realloc", 0);
 		return NULL;
+	}
 	void *fresh = malloc(size);
 	if (!fresh)
 		return NULL;  /* the old block stays valid, as C requires */
 	memcpy(fresh, ptr, old < size ? old : size);
-	heap_free(ptr);
+	free(ptr);
 	return fresh;
 }
 
@@ -188,8 +228,12 @@ FT_EXPORT size_t malloc_usable_size(void *ptr)
 	if (!ptr)
 		return 0;
 	struct region *r = pagemap_get(ptr);
-	if (!r)
+	long n = -1;
+	if (r)
+		n = r->kind == REGION_ZONE ? zone_usable((struct zone *)r, ptr) : large_usable(ptr);
+	if (n < 0) {
+		report_bad_pointer(KIND_INVALID_POINTER, ptr, "malloc_usable_size", 0);
 		return 0;
-	long n = r->kind == REGION_ZONE ? zone_usable((struct zone *)r, ptr) : large_usable(ptr);
-	return n < 0 ? 0 : (size_t)n;
+	}
+	return (size_t)n;
 }

@@ -32,8 +32,19 @@ void ft_unlock_all(void)
 	zone_unlock_all();
 }
 
-static void atfork_prepare(void) { ft_lock_all(); }
-static void atfork_parent(void) { ft_unlock_all(); }
+/* The stack depot's locks are taken before ours: it may call meta_alloc
+ * while holding them, and never runs under an allocator lock. */
+static void atfork_prepare(void)
+{
+	bt_lock_all();
+	ft_lock_all();
+}
+
+static void atfork_parent(void)
+{
+	ft_unlock_all();
+	bt_unlock_all();
+}
 
 /* The child has one thread: the one that forked, which held every lock. */
 static void atfork_child(void)
@@ -41,6 +52,8 @@ static void atfork_child(void)
 	zone_reset_locks();
 	large_reset_locks();
 	meta_reset_locks();
+	bt_reset_locks();
+	report_lock_reset();
 	os_forget_tid();
 }
 
@@ -53,6 +66,9 @@ void ft_init_slow(void)
 		return;
 	}
 	os_init();
+	opt_init();     /* before the first block: options decide its layout */
+	canary_init();  /* before the first canary is written */
+	bt_set_depth(opt.backtrace_depth);
 	atomic_store_explicit(&ft_ready, 1, memory_order_release);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	/* Warm up at load time: map the first TINY zone (kept as the spare), so
@@ -60,11 +76,32 @@ void ft_init_slow(void)
 	 * program's first malloc instead of being paid for by it. */
 	tcache_init();
 	bool zeroed;
-	free(zone_alloc(1, &zeroed));
+	free(zone_alloc(1, &zeroed, 0));
 	atomic_store(&init_state, 2);
 }
 
+/* Constructor time: libc is initialised, so loading libunwind and
+ * installing a signal handler are safe here (not in the first malloc, which
+ * may come from the dynamic loader itself). */
 __attribute__((constructor)) static void ft_constructor(void)
 {
 	ft_init();
+	bt_init();
+	if (opt.guard || opt.large_quarantine)
+		segv_init();
+}
+
+/* Exit: after the program's own destructors and atexit handlers (we are
+ * preloaded, so our destructor runs late). Whatever runs after this may
+ * still allocate and free; it is served, not reported. */
+__attribute__((destructor)) static void ft_destructor(void)
+{
+	static atomic_int done;
+
+	if (atomic_exchange(&done, 1))
+		return;
+	heap_check_all("exit");
+	if (opt.leak_check)
+		leak_check(opt.show_reachable);
+	report_summary();
 }

@@ -27,6 +27,8 @@
 #include <stdbool.h>
 
 #define FT_EXPORT __attribute__((visibility("default")))
+
+struct report_block;
 #define FT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define FT_NOINLINE __attribute__((noinline))
@@ -67,6 +69,29 @@ uint16_t os_thread_serial(void);
 void os_forget_tid(void);  /* in a forked child: the cached ids are the parent's */
 /* Counters of user memory (zones and LARGE maps), kept by their owners. */
 extern atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
+
+/* ---- options.c ---- */
+#define OPT_CTYPE_bool bool
+#define OPT_CTYPE_size size_t
+#define OPT_CTYPE_uint unsigned
+#define OPT_CTYPE_byte uint8_t
+struct ft_options {  /* generated from options.def */
+#define OPT(name, type, def, desc) OPT_CTYPE_##type name;
+#include "options.def"
+#undef OPT
+};
+extern struct ft_options opt;
+void opt_init(void);  /* read FTMALLOC_OPTIONS once; never allocates */
+void opt_help(void);
+
+/* ---- canary.c ---- */
+void canary_init(void);
+void canary_fill(void *start, size_t len);
+/* First (or last) byte of [start, start + len) that is not its canary; NULL if intact. */
+const uint8_t *canary_damage(const void *start, size_t len);
+const uint8_t *canary_damage_last(const void *start, size_t len);
+/* First byte of [start, start + len) that is not fill; NULL if intact. */
+const uint8_t *fill_damage(const void *start, size_t len, uint8_t fill);
 
 /* ---- lock.c ---- */
 struct lock { atomic_int word; };  /* 0 free, 1 held, 2 held with waiters */
@@ -183,7 +208,7 @@ static inline char *zone_slot_user(const struct zone *z, unsigned idx)
 
 /* A slot for size (<= FT_SMALL_MAX) bytes, through the thread's cache.
  * *zeroed tells whether it reads as zero. */
-void *zone_alloc(size_t size, bool *zeroed);
+void *zone_alloc(size_t size, bool *zeroed, uint32_t stack);
 
 /* A slot as a thread cache holds it: the zone pointer (below 2^48) with the
  * slot index in the top 16 bits. */
@@ -211,7 +236,7 @@ unsigned zone_take_batch(unsigned cls, uint64_t *out, unsigned n);
 /* Slots back to their zones (any arenas). Takes the class locks in turn. */
 void zone_give_batch(const uint64_t *refs, unsigned n);
 /* A slot aligned beyond 16 bytes, straight from the zone (no cache). */
-void *zone_alloc_aligned(size_t size, size_t align);
+void *zone_alloc_aligned(size_t size, size_t align, uint32_t stack);
 /* Where p lies in z, without a lock (p's block, if live, is the caller's). */
 enum lookup zone_find(struct zone *z, const void *p, unsigned *idxp);
 void tcache_thread_exit(void *unused);  /* flush the calling thread's cache */
@@ -224,7 +249,27 @@ enum lookup {
 	LOOKUP_NOT_OURS,  /* no zone or LARGE block there */
 };
 /* z is the zone the page map gives for p. */
-enum lookup zone_free(struct zone *z, void *p);
+enum lookup zone_free(struct zone *z, void *p, uint32_t stack);
+/* A freed slot to the calling thread's cache. */
+void tcache_put(struct zone *z, unsigned idx);
+/* Write the canaries of the block now live in slot idx. */
+void zone_arm_block(struct zone *z, unsigned idx);
+/* Check the canaries of the block recorded in slot idx (live or freed);
+ * report damage as found in func, detected at stack (0: capture here).
+ * True when intact. */
+bool zone_check_block(struct zone *z, unsigned idx, const char *func, uint32_t stack);
+/* Check the poison of a quarantined block; report a use after free. */
+bool zone_check_poison(struct zone *z, unsigned idx, const char *func);
+/* What we know of the block at or around p in z, for a report. */
+void zone_describe(struct zone *z, const void *p, struct report_block *blk);
+
+/* ---- quarantine.c ---- */
+/* Hold a freed, poisoned slot back from reuse; the oldest ones leave when
+ * the thread's quarantine is over opt.quarantine bytes, poison checked. */
+void quarantine_put(struct zone *z, unsigned idx);
+void quarantine_thread_exit(void);
+/* With every lock held: nothing. Quarantines are per thread; check_all
+ * walks the records (REC_QUARANTINED) instead. */
 /* Requested size of the live block at p, or -1 when p is not one. */
 long zone_usable(struct zone *z, void *p);
 /* Resize the live block at p in place when its slot allows (true). *old_size
@@ -249,10 +294,16 @@ struct large {
 	char *user;
 	size_t size;          /* requested size */
 	size_t data_len;      /* read-write bytes between the guard pages */
+	size_t guard_len;     /* bytes of each guard: os_page, or 0 when off */
 	struct large *next, *prev;
 };
-void *large_alloc(size_t size, size_t align);
-enum lookup large_free(void *p);
+/* With the lock free: the LARGE block whose mapping (guards included)
+ * holds addr, as the fault handler needs it; NULL if none. */
+struct large *large_at(const void *addr);
+void large_arm(struct large *l);  /* canaries in the block's slack */
+void *large_alloc(size_t size, size_t align, uint32_t stack);
+enum lookup large_free(void *p, uint32_t stack);
+void large_describe(struct large *l, const void *p, struct report_block *blk);
 long large_usable(void *p);
 bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how);
 void large_lock_all(void);
@@ -339,8 +390,14 @@ void report_thread_stack(struct fmt_out *o, const char *what, uint16_t thread, u
 void report_hexdump(struct fmt_out *o, const void *addr, size_t len, const void *mark);
 /* Closing line, flush, release the report lock; aborts when asked to. */
 void report_end(struct fmt_out *o);
-/* Errors reported so far, per kind. */
+/* Errors reported so far, per kind, and in all. */
 unsigned long report_count(enum report_kind k);
+unsigned long report_total(void);
+/* "freed by" (when blk->freed) and "allocated by" sections of blk. */
+void report_block_stacks(struct fmt_out *o, const struct report_block *blk);
+void report_summary(void);      /* "ftmalloc: SUMMARY: N errors: ..." at exit */
+void report_lock_reset(void);   /* in a forked child */
+extern int report_fd;
 
 /* ---- leak.c: reachability scan at exit ---- */
 /* Scan roots (writable segments of loaded objects, the calling thread's
@@ -349,6 +406,20 @@ unsigned long report_count(enum report_kind k);
  * allocation stack, largest first, then a summary line. show_reachable
  * lists reachable groups too. Takes every allocator lock while scanning. */
 void leak_check(bool show_reachable);
+/* show_alloc_mem_ex's tail: the blocks a leak scan would report now, as a
+ * listing on fd, not as errors. */
+void leak_candidates(int fd);
+
+bool zone_block_damaged(struct zone *z, unsigned idx, bool poison);
+long zone_first_damage(struct zone *z, unsigned idx);
+
+/* ---- check.c ---- */
+/* Check every live block's canaries and quarantined block's poison, report
+ * damage as found in `when`; returns the number of damaged blocks. */
+unsigned heap_check_all(const char *when);
+
+/* ---- segv.c ---- */
+void segv_init(void);  /* install the fault handler (constructor time) */
 
 /* ---- init.c ---- */
 extern atomic_int ft_ready;

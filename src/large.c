@@ -7,30 +7,41 @@
  *   map: [guard page][slack ... user block][guard page]
  *                    ^data                  ^data + data_len
  *
+ * The slack on either side carries canaries, checked at free. A freed block
+ * stays mapped PROT_NONE (its pages given back with MADV_DONTNEED) in a FIFO
+ * of opt.large_quarantine blocks, so any later access faults and segv.c
+ * reports a use after free; it is unmapped when it leaves the FIFO.
+ *
  * Descriptors (struct large) live in meta.c memory and are on one list under
  * one lock; the page map points every page of the mapping, guards included,
  * at the descriptor, so a fault address finds its block without a lock.
  *
- * May call: meta.c, pagemap.c, os.c, lock.c. Never malloc.
+ * May call: report.c, canary.c, meta.c, pagemap.c, os.c, lock.c. Never malloc.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define LQ_MAX 4096  /* ceiling of opt.large_quarantine */
 
 static struct lock large_lock;
 static struct large *large_list;
 static size_t large_count;
+static struct large *lq_ring[LQ_MAX];  /* quarantined blocks, oldest at lq_head */
+static unsigned lq_head, lq_count;
 
 static char *data_start(const struct large *l)
 {
-	return l->map + os_page;
+	return l->map + l->guard_len;
 }
 
-void *large_alloc(size_t size, size_t align)
+void *large_alloc(size_t size, size_t align, uint32_t stack)
 {
 	size_t slack = align > FT_ALIGN ? align : 0;
+	size_t guard = opt.guard ? os_page : 0;
 	size_t data_len, map_len;
 
 	if (__builtin_add_overflow(size, slack + os_page - 1, &data_len)) {
@@ -40,7 +51,7 @@ void *large_alloc(size_t size, size_t align)
 	data_len &= ~(os_page - 1);
 	if (data_len == 0)
 		data_len = os_page;
-	if (__builtin_add_overflow(data_len, 2 * os_page, &map_len)) {
+	if (__builtin_add_overflow(data_len, 2 * guard, &map_len)) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -49,13 +60,13 @@ void *large_alloc(size_t size, size_t align)
 		errno = ENOMEM;
 		return NULL;
 	}
-	char *map = os_map(map_len, false);
+	char *map = os_map(map_len, guard == 0);
 	if (!map) {
 		meta_free(l, sizeof(*l));
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (os_protect(map + os_page, data_len, true) != 0) {
+	if (guard && os_protect(map + guard, data_len, true) != 0) {
 		os_unmap(map, map_len);
 		meta_free(l, sizeof(*l));
 		errno = ENOMEM;
@@ -65,12 +76,16 @@ void *large_alloc(size_t size, size_t align)
 	l->hdr.kind = REGION_LARGE;
 	l->state = REC_LIVE;
 	l->alloc_thread = os_thread_serial();
+	l->alloc_stack = stack;
 	l->map = map;
 	l->map_len = map_len;
+	l->guard_len = guard;
 	l->data_len = data_len;
 	l->size = size;
-	l->user = (char *)ft_align_down((uintptr_t)(map + os_page + data_len - size),
+	l->user = (char *)ft_align_down((uintptr_t)(map + guard + data_len - size),
 	    align > FT_ALIGN ? align : FT_ALIGN);
+	if (opt.canary)
+		large_arm(l);
 	pagemap_set(map, map_len, &l->hdr);
 	atomic_fetch_add_explicit(&os_mapped_user, map_len, memory_order_relaxed);
 	atomic_fetch_add_explicit(&os_map_calls, 1, memory_order_relaxed);
@@ -85,13 +100,43 @@ void *large_alloc(size_t size, size_t align)
 	return l->user;
 }
 
+/* Canaries in the slack before and after the block. The slack before may be
+ * most of a page; only its last 64 bytes are armed, enough to catch an
+ * underflow without touching a page the block does not use. */
+void large_arm(struct large *l)
+{
+	char *front = data_start(l);
+	size_t front_len = (size_t)(l->user - front);
+
+	if (front_len > 64) {
+		front = l->user - 64;
+		front_len = 64;
+	}
+	canary_fill(front, front_len);
+	canary_fill(l->user + l->size, (size_t)(data_start(l) + l->data_len - (l->user + l->size)));
+}
+
+struct large *large_at(const void *addr)
+{
+	struct region *r = pagemap_get(addr);
+
+	return r && r->kind == REGION_LARGE ? (struct large *)r : NULL;
+}
+
+void large_describe(struct large *l, const void *p, struct report_block *blk)
+{
+	(void)p;
+	*blk = (struct report_block){ (uintptr_t)l->user, l->size, l->alloc_stack, l->free_stack,
+	    l->alloc_thread, l->free_thread, l->state != REC_LIVE };
+}
+
 /* Find and lock p's LARGE block; NULL (unlocked) when p is in none. */
 static struct large *lock_large_of(const void *p)
 {
 	lock_take(&large_lock);
-	struct region *r = pagemap_get(p);
-	if (r && r->kind == REGION_LARGE)
-		return (struct large *)r;
+	struct large *l = large_at(p);
+	if (l)
+		return l;
 	lock_give(&large_lock);
 	return NULL;
 }
@@ -103,7 +148,50 @@ static enum lookup classify(const struct large *l, const void *p)
 	return l->state == REC_LIVE ? LOOKUP_OK : LOOKUP_FREED;
 }
 
-enum lookup large_free(void *p)
+static void report_damage(struct large *l, enum report_kind kind, const uint8_t *bad, uint32_t stack)
+{
+	struct report_block blk;
+	struct fmt_out o;
+
+	large_describe(l, l->user, &blk);
+	blk.freed = false;
+	report_begin(&o, kind, (uintptr_t)bad, &blk, "free");
+	report_stack(&o, "detected at", stack ? stack : bt_capture());
+	report_block_stacks(&o, &blk);
+	const uint8_t *from = bad - 16 < (const uint8_t *)data_start(l) ? (const uint8_t *)data_start(l) : bad - 16;
+	size_t len = (size_t)((const uint8_t *)data_start(l) + l->data_len - from);
+	report_hexdump(&o, from, len < 48 ? len : 48, bad);
+	report_end(&o);
+}
+
+/* Canary check at free; called without the lock (the block is the caller's). */
+static void check_slack(struct large *l, uint32_t stack)
+{
+	char *end = l->user + l->size;
+	const uint8_t *bad = canary_damage(end, (size_t)(data_start(l) + l->data_len - end));
+
+	if (bad)
+		report_damage(l, KIND_HEAP_BUFFER_OVERFLOW, bad, stack);
+	size_t front_len = (size_t)(l->user - data_start(l));
+	if (front_len > 64)
+		front_len = 64;
+	bad = canary_damage_last(l->user - front_len, front_len);
+	if (bad)
+		report_damage(l, KIND_HEAP_BUFFER_UNDERFLOW, bad, stack);
+}
+
+/* Caller holds large_lock; l is off the live list. */
+static void unmap_block(struct large *l)
+{
+	pagemap_set(l->map, l->map_len, NULL);
+	os_unmap(l->map, l->map_len);
+	atomic_fetch_sub_explicit(&os_mapped_user, l->map_len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&os_unmap_calls, 1, memory_order_relaxed);
+	l->hdr.kind = 0;
+	meta_free(l, sizeof(*l));
+}
+
+enum lookup large_free(void *p, uint32_t stack)
 {
 	struct large *l = lock_large_of(p);
 
@@ -120,18 +208,32 @@ enum lookup large_free(void *p)
 		large_list = l->next;
 	if (l->next)
 		l->next->prev = l->prev;
+	l->next = l->prev = NULL;
 	large_count--;
-	l->state = REC_FREED;
+	l->state = opt.large_quarantine ? REC_QUARANTINED : REC_FREED;
 	l->free_thread = os_thread_serial();
-	/* Clear the page map before the kernel can hand the range to another
-	 * mapping, and while we still hold the lock a second free would take. */
-	pagemap_set(l->map, l->map_len, NULL);
+	l->free_stack = stack;
 	lock_give(&large_lock);
-	os_unmap(l->map, l->map_len);
-	atomic_fetch_sub_explicit(&os_mapped_user, l->map_len, memory_order_relaxed);
-	atomic_fetch_add_explicit(&os_unmap_calls, 1, memory_order_relaxed);
-	l->hdr.kind = 0;
-	meta_free(l, sizeof(*l));
+
+	if (opt.canary)
+		check_slack(l, stack);
+	unsigned cap = opt.large_quarantine < LQ_MAX ? opt.large_quarantine : LQ_MAX;
+	if (cap == 0 || os_protect(data_start(l), l->data_len, false) != 0) {
+		lock_take(&large_lock);
+		unmap_block(l);
+		lock_give(&large_lock);
+		return LOOKUP_OK;
+	}
+	madvise(data_start(l), l->data_len, MADV_DONTNEED);
+	lock_take(&large_lock);
+	while (lq_count >= cap) {
+		unmap_block(lq_ring[lq_head]);
+		lq_head = (lq_head + 1) % LQ_MAX;
+		lq_count--;
+	}
+	lq_ring[(lq_head + lq_count) % LQ_MAX] = l;
+	lq_count++;
+	lock_give(&large_lock);
 	return LOOKUP_OK;
 }
 
@@ -172,10 +274,12 @@ bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how)
 		lock_give(&large_lock);
 		return false;
 	}
+	if (opt.canary)
+		check_slack(l, 0);
 	l->size = size;
 	char *new_end = (char *)ft_align_up((uintptr_t)l->user + (size ? size : 1), os_page);
 	char *map_end = l->map + l->map_len;
-	if (new_end + os_page < map_end && os_protect(new_end, os_page, false) == 0) {
+	if (l->guard_len && new_end + os_page < map_end && os_protect(new_end, os_page, false) == 0) {
 		size_t cut = (size_t)(map_end - (new_end + os_page));
 		pagemap_set(new_end + os_page, cut, NULL);
 		os_unmap(new_end + os_page, cut);
@@ -183,6 +287,8 @@ bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how)
 		l->map_len -= cut;
 		l->data_len = (size_t)(new_end - data_start(l));
 	}
+	if (opt.canary)
+		large_arm(l);
 	lock_give(&large_lock);
 	return true;
 }

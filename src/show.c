@@ -1,9 +1,10 @@
 /*
- * show.c - show_alloc_mem() and ftmalloc_get_stats().
+ * show.c - show_alloc_mem(), show_alloc_mem_ex() and ftmalloc_get_stats().
  *
- * show_alloc_mem() copies what it needs (zone bases, block addresses and
- * sizes) into a scratch mapping while every lock is held, releases the locks,
- * then sorts and prints; so a slow stdout never stalls other threads.
+ * Both dumps copy what they need (zones, blocks, stack ids, canary status)
+ * into a scratch mapping while every lock is held, release the locks, then
+ * sort and print; so a slow stdout never stalls other threads, and stacks
+ * are symbolised with no allocator lock held.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -15,19 +16,35 @@ struct show_zone {
 	uintptr_t base;
 	const char *kind;
 	size_t first, count;  /* its blocks in the block array */
+	size_t slots, out;    /* slots in the zone, slots out of it */
 };
 
 struct show_block {
 	uintptr_t start;
-	size_t size;
+	size_t size, usable;
+	uint32_t alloc_stack;
+	uint16_t alloc_thread;
+	uint8_t state;
+	long damage;          /* offset from start of the first damaged canary
+	                         or poison byte; LONG_MIN when intact */
 };
+
+#define NO_DAMAGE (-0x7fffffffL - 1)
 
 struct snapshot {
 	struct show_zone *zones;
 	struct show_block *blocks;
 	size_t nzones, nblocks;
 	size_t cap_zones, cap_blocks;  /* 0 while counting */
+	bool extended;                 /* quarantined blocks and damage too */
 };
+
+static long zone_damage(struct zone *z, unsigned i, const struct rec *r, uintptr_t start)
+{
+	if (!zone_block_damaged(z, i, r->state == REC_QUARANTINED))
+		return NO_DAMAGE;
+	return zone_first_damage(z, i) - (long)start;
+}
 
 static void snap_zone(struct zone *z, void *arg)
 {
@@ -35,7 +52,7 @@ static void snap_zone(struct zone *z, void *arg)
 
 	if (z->nout == 0)
 		return;
-	if (!s->cap_zones) {  /* counting: slots out is an upper bound of live */
+	if (!s->cap_zones) {  /* counting: slots out is an upper bound */
 		s->nblocks += z->nout;
 		s->nzones++;
 		return;
@@ -43,15 +60,17 @@ static void snap_zone(struct zone *z, void *arg)
 	size_t first = s->nblocks;
 	for (unsigned i = 0; i < z->bump; i++) {
 		const struct rec *r = &z->recs[i];
-		if (r->state != REC_LIVE)
+		if (r->state != REC_LIVE && !(s->extended && r->state == REC_QUARANTINED))
 			continue;
-		s->blocks[s->nblocks++] = (struct show_block){
-		    (uintptr_t)zone_slot_user(z, i) + (size_t)r->align_off * FT_ALIGN, r->size };
+		uintptr_t start = (uintptr_t)zone_slot_user(z, i) + (size_t)r->align_off * FT_ALIGN;
+		s->blocks[s->nblocks++] = (struct show_block){ start, r->size,
+		    z->slot_size - (size_t)r->align_off * FT_ALIGN, r->alloc_stack, r->alloc_thread,
+		    r->state, s->extended ? zone_damage(z, i, r, start) : NO_DAMAGE };
 	}
 	if (s->nblocks == first)
 		return;  /* only slots waiting in thread caches */
 	s->zones[s->nzones++] = (struct show_zone){ (uintptr_t)z->base,
-	    zone_is_tiny_class(z->cls) ? "TINY" : "SMALL", first, s->nblocks - first };
+	    zone_is_tiny_class(z->cls) ? "TINY" : "SMALL", first, s->nblocks - first, z->nslots, z->nout };
 }
 
 static void snap_large(struct large *l, void *arg)
@@ -59,8 +78,10 @@ static void snap_large(struct large *l, void *arg)
 	struct snapshot *s = arg;
 
 	if (s->cap_zones) {
-		s->zones[s->nzones] = (struct show_zone){ (uintptr_t)l->map, "LARGE", s->nblocks, 1 };
-		s->blocks[s->nblocks] = (struct show_block){ (uintptr_t)l->user, l->size };
+		s->zones[s->nzones] = (struct show_zone){ (uintptr_t)l->map, "LARGE", s->nblocks, 1, 1, 1 };
+		s->blocks[s->nblocks] = (struct show_block){ (uintptr_t)l->user, l->size,
+		    l->data_len - (size_t)(l->user - (l->map + l->guard_len)), l->alloc_stack,
+		    l->alloc_thread, l->state, NO_DAMAGE };
 	}
 	s->nzones++;
 	s->nblocks++;
@@ -79,58 +100,54 @@ static void sort_zones(struct show_zone *z, size_t n)
 		}
 }
 
+static void walk(struct snapshot *s)
+{
+	s->nzones = s->nblocks = 0;
+	zone_foreach(snap_zone, s);
+	large_foreach(snap_large, s);
+}
+
+/* Fill s; returns the scratch mapping to give back (NULL on failure). */
+static void *take_snapshot(struct snapshot *s, size_t *scratch_len)
+{
+	for (;;) {
+		struct snapshot count = { .extended = s->extended };
+		ft_lock_all();
+		walk(&count);
+		ft_unlock_all();
+		s->cap_zones = count.nzones * 2 + 64;
+		s->cap_blocks = count.nblocks * 2 + 1024;
+		*scratch_len = ft_align_up(s->cap_zones * sizeof(struct show_zone) +
+		    s->cap_blocks * sizeof(struct show_block), os_page);
+		void *scratch = os_map(*scratch_len, true);
+		if (!scratch)
+			return NULL;
+		s->blocks = scratch;
+		s->zones = (struct show_zone *)(s->blocks + s->cap_blocks);
+		ft_lock_all();
+		walk(&count);
+		if (count.nzones <= s->cap_zones && count.nblocks <= s->cap_blocks) {
+			walk(s);
+			ft_unlock_all();
+			sort_zones(s->zones, s->nzones);
+			return scratch;
+		}
+		ft_unlock_all();  /* grew meanwhile: again, bigger */
+		os_unmap(scratch, *scratch_len);
+	}
+}
+
 FT_EXPORT void show_alloc_mem(void)
 {
-	struct snapshot s = {0};
-	void *scratch = NULL;
-	size_t scratch_len = 0;
-
-	ft_init();
-	/* Count, map room, then copy under the locks: the counts can only have
-	 * grown while unlocked, so size the room generously and retry if short. */
-	for (;;) {
-		ft_lock_all();
-		s.nzones = s.nblocks = 0;
-		if (s.cap_zones) {
-			zone_foreach(snap_zone, &s);
-			large_foreach(snap_large, &s);
-			ft_unlock_all();
-			break;
-		}
-		zone_foreach(snap_zone, &s);
-		large_foreach(snap_large, &s);
-		ft_unlock_all();
-		s.cap_zones = s.nzones * 2 + 64;
-		s.cap_blocks = s.nblocks * 2 + 1024;
-		scratch_len = ft_align_up(s.cap_zones * sizeof(struct show_zone) +
-		    s.cap_blocks * sizeof(struct show_block), os_page);
-		scratch = os_map(scratch_len, true);
-		if (!scratch)
-			return;
-		s.blocks = scratch;
-		s.zones = (struct show_zone *)(s.blocks + s.cap_blocks);
-		ft_lock_all();
-		size_t zones = 0, blocks = 0;
-		struct snapshot count = {0};
-		zone_foreach(snap_zone, &count);
-		large_foreach(snap_large, &count);
-		zones = count.nzones;
-		blocks = count.nblocks;
-		if (zones <= s.cap_zones && blocks <= s.cap_blocks) {
-			s.nzones = s.nblocks = 0;
-			zone_foreach(snap_zone, &s);
-			large_foreach(snap_large, &s);
-			ft_unlock_all();
-			break;
-		}
-		ft_unlock_all();
-		os_unmap(scratch, scratch_len);
-		s.cap_zones = 0;
-	}
-
-	sort_zones(s.zones, s.nzones);
+	struct snapshot s = { .extended = false };
+	size_t scratch_len;
 	struct fmt_out o;
 	size_t total = 0;
+
+	ft_init();
+	void *scratch = take_snapshot(&s, &scratch_len);
+	if (!scratch)
+		return;
 	fmt_init(&o, STDOUT_FILENO);
 	for (size_t i = 0; i < s.nzones; i++) {
 		const struct show_zone *z = &s.zones[i];
@@ -144,8 +161,78 @@ FT_EXPORT void show_alloc_mem(void)
 	}
 	fmt_printf(&o, "Total : %zu bytes\n", total);
 	fmt_flush(&o);
-	if (scratch)
-		os_unmap(scratch, scratch_len);
+	os_unmap(scratch, scratch_len);
+}
+
+static void hex_line(struct fmt_out *o, uintptr_t start, size_t size)
+{
+	const uint8_t *p = (const uint8_t *)start;
+	size_t n = size < 16 ? size : 16;
+
+	fmt_puts(o, "      data:");
+	for (size_t i = 0; i < n; i++)
+		fmt_printf(o, " %02x", p[i]);
+	fmt_puts(o, n < size ? " ...  |" : "  |");
+	for (size_t i = 0; i < n; i++)
+		fmt_putc(o, p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '.');
+	fmt_puts(o, "|\n");
+}
+
+FT_EXPORT void show_alloc_mem_ex(void)
+{
+	struct snapshot s = { .extended = true };
+	size_t scratch_len, total = 0, nlive = 0, nquar = 0;
+	struct fmt_out o;
+
+	ft_init();
+	void *scratch = take_snapshot(&s, &scratch_len);
+	if (!scratch)
+		return;
+	fmt_init(&o, STDOUT_FILENO);
+	for (size_t i = 0; i < s.nzones; i++) {
+		const struct show_zone *z = &s.zones[i];
+		fmt_printf(&o, "%s : 0x%lX", z->kind, (unsigned long)z->base);
+		if (z->kind[0] != 'L')
+			fmt_printf(&o, "   (%zu of %zu slots in use)", z->out, z->slots);
+		fmt_putc(&o, '\n');
+		for (size_t b = z->first; b < z->first + z->count; b++) {
+			const struct show_block *blk = &s.blocks[b];
+			bool live = blk->state == REC_LIVE;
+			fmt_printf(&o, "0x%lX - 0x%lX : %zu bytes\n", (unsigned long)blk->start,
+			    (unsigned long)(blk->start + blk->size), blk->size);
+			fmt_printf(&o, "      %-11s usable %-7zu canary ", live ? "live" : "quarantined", blk->usable);
+			if (blk->damage == NO_DAMAGE)
+				fmt_puts(&o, "intact");
+			else
+				fmt_printf(&o, "DAMAGED at offset %ld", blk->damage);
+			fmt_printf(&o, "   thread T%u\n", (unsigned)blk->alloc_thread);
+			hex_line(&o, blk->start, blk->size);
+			fmt_puts(&o, "      allocated at:\n");
+			if (blk->alloc_stack)
+				bt_print_id(&o, blk->alloc_stack);
+			else
+				fmt_puts(&o, "    <no stack recorded>\n");
+			if (live) {
+				total += blk->size;
+				nlive++;
+			} else {
+				nquar++;
+			}
+		}
+	}
+	fmt_printf(&o, "Total : %zu bytes in %zu live blocks (%zu blocks in quarantine)\n", total, nlive, nquar);
+	fmt_puts(&o, "Errors so far:");
+	unsigned long errors = 0;
+	for (int k = 0; k < KIND_COUNT; k++) {
+		unsigned long n = report_count(k);
+		if (n)
+			fmt_printf(&o, " %lu %s", n, report_kind_name(k));
+		errors += n;
+	}
+	fmt_puts(&o, errors ? "\n" : " none\n");
+	fmt_flush(&o);
+	os_unmap(scratch, scratch_len);
+	leak_candidates(STDOUT_FILENO);
 }
 
 FT_EXPORT void ftmalloc_get_stats(struct ftmalloc_stats *st)

@@ -73,6 +73,7 @@ void tcache_thread_exit(void *unused)
 	struct tcache *c = t_cache;
 
 	(void)unused;
+	quarantine_thread_exit();  /* its blocks go to the cache first */
 	if (!c)
 		return;
 	t_cache = NULL;
@@ -82,7 +83,28 @@ void tcache_thread_exit(void *unused)
 	meta_free(c, sizeof(*c));
 }
 
-void *zone_alloc(size_t size, bool *zeroed)
+/* Give a freed slot to the calling thread's cache (or straight back). */
+void tcache_put(struct zone *z, unsigned idx)
+{
+	uint64_t ref = zone_slot_ref(z, idx);
+	struct tcache *c = cache_get();
+
+	if (FT_UNLIKELY(c == NULL)) {
+		zone_give_batch(&ref, 1);
+		return;
+	}
+	struct tbin *b = &c->bins[z->cls];
+	unsigned cap = bin_cap(z->cls);
+	if (FT_UNLIKELY(b->count >= cap)) {
+		unsigned half = (cap + 1) / 2;
+		zone_give_batch(b->ref, half);
+		memmove(b->ref, b->ref + half, (b->count - half) * sizeof(b->ref[0]));
+		b->count -= half;
+	}
+	b->ref[b->count++] = ref;
+}
+
+void *zone_alloc(size_t size, bool *zeroed, uint32_t stack)
 {
 	unsigned cls = zone_class_of(size);
 	struct tcache *c = cache_get();
@@ -106,11 +128,17 @@ void *zone_alloc(size_t size, bool *zeroed)
 	unsigned idx = zone_ref_idx(ref);
 	struct rec *r = &z->recs[idx];
 	*zeroed = r->state == REC_UNUSED;
+	if (r->state == REC_FREED && opt.canary)
+		zone_check_block(z, idx, "malloc", 0);  /* the slot's last tenant */
 	zone_rec_set_live(r, size, 0, os_thread_serial());
-	return zone_slot_user(z, idx);
+	r->alloc_stack = stack;
+	char *user = zone_slot_user(z, idx);
+	if (opt.canary)
+		zone_arm_block(z, idx);
+	return user;
 }
 
-enum lookup zone_free(struct zone *z, void *p)
+enum lookup zone_free(struct zone *z, void *p, uint32_t stack)
 {
 	unsigned idx;
 	enum lookup how = zone_find(z, p, &idx);
@@ -119,25 +147,20 @@ enum lookup zone_free(struct zone *z, void *p)
 		return how;
 	struct rec *r = &z->recs[idx];
 	uint8_t expect = REC_LIVE;
-	if (!__atomic_compare_exchange_n(&r->state, &expect, REC_FREED, false,
+	uint8_t next = opt.quarantine ? REC_QUARANTINED : REC_FREED;
+	if (!__atomic_compare_exchange_n(&r->state, &expect, next, false,
 	    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return LOOKUP_FREED;
 	r->free_thread = os_thread_serial();
-	uint64_t ref = zone_slot_ref(z, idx);
-	struct tcache *c = cache_get();
-	if (FT_UNLIKELY(c == NULL)) {
-		zone_give_batch(&ref, 1);
+	r->free_stack = stack;
+	if (opt.canary)
+		zone_check_block(z, idx, "free", stack);
+	if (opt.quarantine) {
+		memset(p, opt.free_fill, r->size);
+		quarantine_put(z, idx);
 		return LOOKUP_OK;
 	}
-	struct tbin *b = &c->bins[z->cls];
-	unsigned cap = bin_cap(z->cls);
-	if (FT_UNLIKELY(b->count >= cap)) {
-		unsigned half = (cap + 1) / 2;
-		zone_give_batch(b->ref, half);
-		memmove(b->ref, b->ref + half, (b->count - half) * sizeof(b->ref[0]));
-		b->count -= half;
-	}
-	b->ref[b->count++] = ref;
+	tcache_put(z, idx);
 	return LOOKUP_OK;
 }
 
@@ -161,6 +184,10 @@ bool zone_resize(struct zone *z, void *p, size_t size, size_t *old_size, enum lo
 	*old_size = r->size;
 	if (size > z->slot_size - (size_t)r->align_off * FT_ALIGN)
 		return false;
+	if (opt.canary)
+		zone_check_block(z, idx, "realloc", 0);
 	r->size = (uint16_t)size;
+	if (opt.canary)
+		zone_arm_block(z, idx);
 	return true;
 }

@@ -208,7 +208,7 @@ void zone_give_batch(const uint64_t *refs, unsigned n)
 		lock_give(&held->lock);
 }
 
-void *zone_alloc_aligned(size_t size, size_t align)
+void *zone_alloc_aligned(size_t size, size_t align, uint32_t stack)
 {
 	/* The block may start up to align - 16 bytes into its slot; a zero-size
 	 * one still needs a byte of slot after that. */
@@ -230,6 +230,9 @@ void *zone_alloc_aligned(size_t size, size_t align)
 	char *user = zone_slot_user(z, idx);
 	size_t off = -(uintptr_t)user & (align - 1);
 	zone_rec_set_live(&z->recs[idx], size, off, thread);
+	z->recs[idx].alloc_stack = stack;
+	if (opt.canary)
+		zone_arm_block(z, idx);
 	return user + off;
 }
 
@@ -247,6 +250,133 @@ enum lookup zone_find(struct zone *z, const void *p, unsigned *idxp)
 	if (p != start || state == REC_UNUSED)
 		return LOOKUP_INTERIOR;
 	return state == REC_LIVE ? LOOKUP_OK : LOOKUP_FREED;
+}
+
+/*
+ * Canary layout of slot idx (see the top of this file): the head canary is
+ * the 8 bytes before the slot plus any alignment padding, the tail canary
+ * runs from the end of the requested size to 8 bytes past the slot.
+ */
+struct slot_span {
+	char *user;
+	char *head;
+	size_t head_len;
+	char *tail;
+	size_t tail_len;
+};
+
+static struct slot_span span_of(const struct zone *z, unsigned idx)
+{
+	const struct rec *r = &z->recs[idx];
+	char *su = zone_slot_user(z, idx);
+	char *user = su + (size_t)r->align_off * FT_ALIGN;
+	char *tail = user + r->size;
+
+	return (struct slot_span){ user, su - FT_REDZONE / 2, (size_t)(user - (su - FT_REDZONE / 2)),
+	    tail, (size_t)(su + z->slot_size + FT_REDZONE / 2 - tail) };
+}
+
+void zone_arm_block(struct zone *z, unsigned idx)
+{
+	struct slot_span sp = span_of(z, idx);
+
+	canary_fill(sp.head, sp.head_len);
+	canary_fill(sp.tail, sp.tail_len);
+}
+
+void zone_describe(struct zone *z, const void *p, struct report_block *blk)
+{
+	size_t off = (size_t)((const char *)p - z->base);
+	unsigned idx = (unsigned)(off / z->stride);
+
+	*blk = (struct report_block){0};
+	if (idx >= z->nslots)
+		idx = z->nslots - 1;
+	const struct rec *r = &z->recs[idx];
+	uint8_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+	if (state == REC_UNUSED)
+		return;
+	blk->start = (uintptr_t)span_of(z, idx).user;
+	blk->size = r->size;
+	blk->alloc_stack = r->alloc_stack;
+	blk->alloc_thread = r->alloc_thread;
+	blk->free_stack = r->free_stack;
+	blk->free_thread = r->free_thread;
+	blk->freed = state != REC_LIVE;
+}
+
+static void report_damage(enum report_kind kind, struct zone *z, unsigned idx,
+    const uint8_t *bad, const char *func, uint32_t stack)
+{
+	struct report_block blk;
+	struct fmt_out o;
+	struct slot_span sp = span_of(z, idx);
+
+	zone_describe(z, sp.user, &blk);
+	report_begin(&o, kind, (uintptr_t)bad, &blk, func);
+	report_stack(&o, "detected at", stack ? stack : bt_capture());
+	report_block_stacks(&o, &blk);
+	const uint8_t *from = (const uint8_t *)bad - 16 < (const uint8_t *)sp.head
+	    ? (const uint8_t *)sp.head : (const uint8_t *)bad - 16;
+	report_hexdump(&o, from, 48, bad);
+	report_end(&o);
+}
+
+bool zone_check_block(struct zone *z, unsigned idx, const char *func, uint32_t stack)
+{
+	struct slot_span sp = span_of(z, idx);
+	const uint8_t *bad = canary_damage(sp.tail, sp.tail_len);
+	bool ok = true;
+
+	if (bad) {
+		report_damage(KIND_HEAP_BUFFER_OVERFLOW, z, idx, bad, func, stack);
+		canary_fill(sp.tail, sp.tail_len);  /* one report per damage */
+		ok = false;
+	}
+	bad = canary_damage_last(sp.head, sp.head_len);
+	if (bad) {
+		report_damage(KIND_HEAP_BUFFER_UNDERFLOW, z, idx, bad, func, stack);
+		canary_fill(sp.head, sp.head_len);
+		ok = false;
+	}
+	return ok;
+}
+
+bool zone_check_poison(struct zone *z, unsigned idx, const char *func)
+{
+	struct slot_span sp = span_of(z, idx);
+	const uint8_t *bad = fill_damage(sp.user, z->recs[idx].size, opt.free_fill);
+
+	if (!bad)
+		return true;
+	report_damage(KIND_USE_AFTER_FREE, z, idx, bad, func, 0);
+	memset(sp.user, opt.free_fill, z->recs[idx].size);
+	return false;
+}
+
+/* Address of the first damaged byte of slot idx's block (canary or, when
+ * quarantined, poison), or 0 if intact. */
+long zone_first_damage(struct zone *z, unsigned idx)
+{
+	struct slot_span sp = span_of(z, idx);
+	const uint8_t *bad;
+
+	if (z->recs[idx].state == REC_QUARANTINED &&
+	    (bad = fill_damage(sp.user, z->recs[idx].size, opt.free_fill)))
+		return (long)(uintptr_t)bad;
+	if ((bad = canary_damage_last(sp.head, sp.head_len)) || (bad = canary_damage(sp.tail, sp.tail_len)))
+		return (long)(uintptr_t)bad;
+	return 0;
+}
+
+/* Damage test without reporting (check.c, under the locks). */
+bool zone_block_damaged(struct zone *z, unsigned idx, bool poison)
+{
+	struct slot_span sp = span_of(z, idx);
+
+	if (poison)
+		return fill_damage(sp.user, z->recs[idx].size, opt.free_fill) != NULL;
+	return opt.canary && (canary_damage(sp.tail, sp.tail_len) || canary_damage(sp.head, sp.head_len));
 }
 
 void zone_lock_all(void)

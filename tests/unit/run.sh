@@ -103,6 +103,7 @@ else
 fi
 run_prog "${preload[@]}" "$b/threads"
 run_prog "${preload[@]}" "$b/pagefaults"
+run_prog "${preload[@]}" "$b/bt_test"
 
 alloc=$mode
 run_standalone startup-dlopen "cos(0) = 1.0

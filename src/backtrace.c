@@ -1,0 +1,432 @@
+/*
+ * backtrace.c - call stacks: capture with libunwind, intern them in the stack
+ * depot, print them (names and file:line come from symbolize.c).
+ *
+ * libunwind is dlopen()ed with RTLD_LOCAL, never linked: its _Unwind_* and
+ * backtrace symbols must not interpose the program's C++ unwinder or glibc's
+ * backtrace(). Until bt_init() has loaded it, or when it cannot be loaded,
+ * every capture answers 0 ("no stack").
+ *
+ * The depot is grow-only: a stack, once interned, keeps its 32-bit id and its
+ * frames for the life of the process. Lookups of a known stack take no lock
+ * (chains are published with release stores and never unlinked); only the
+ * insertion of a new stack takes depot_lock, a leaf lock: nothing else is
+ * taken while it is held (storage comes straight from os_map). Storage grows
+ * with the number of distinct stacks only.
+ *
+ * Nothing here calls malloc. libunwind may (a thread's first capture sets up
+ * its dynamic TLS); a capture entered again on the same thread answers 0.
+ */
+#define _GNU_SOURCE
+#define UNW_LOCAL_ONLY
+#include "internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <libunwind.h>
+#include <link.h>
+#include <string.h>
+
+#define BT_DEFAULT_DEPTH 16
+#define BT_NBUCKETS (1u << 16)          /* hash chains; 512 KiB, touched lazily */
+#define BT_CHUNK (256u << 10)           /* stack records are carved from these */
+#define BT_PAGE_IDS 8192u               /* ids per page of the id -> stack table */
+#define BT_NPAGES 2048u                 /* so at most 16M distinct stacks */
+#define BT_OWN_MAX 24                   /* most frames of ours we expect on top */
+
+#define BT_STR2(x) #x
+#define BT_STR(x) BT_STR2(x)            /* unw_step -> "_ULx86_64_step" */
+
+/* One interned stack. Immutable once published, never freed. */
+struct bt_stack {
+	struct bt_stack *next;  /* hash chain; read without a lock */
+	uint32_t id;
+	uint32_t hash;
+	uint32_t n;
+	uint32_t pad;
+	uintptr_t pcs[];
+};
+
+typedef int (*unw_backtrace_fn)(void **, int);
+typedef int (*unw_init_local2_fn)(unw_cursor_t *, unw_context_t *, int);
+typedef int (*unw_step_fn)(unw_cursor_t *);
+typedef int (*unw_get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+
+static unw_backtrace_fn p_backtrace;    /* published last, with release */
+static unw_init_local2_fn p_init_local2;
+static unw_step_fn p_step;
+static unw_get_reg_fn p_get_reg;
+
+/* Text ranges whose frames are dropped from the top of a stack. */
+static uintptr_t own_lo, own_hi, unw_lo, unw_hi;
+
+static unsigned bt_depth = BT_DEFAULT_DEPTH;
+static unsigned own_frames = 4;         /* our frames seen on top, at most */
+static __thread bool t_capturing;
+
+static struct lock depot_lock;
+static struct bt_stack **buckets;       /* BT_NBUCKETS chain heads */
+static struct bt_stack **id_pages[BT_NPAGES];
+static uint32_t next_id = 1;            /* under depot_lock; 0 means "none" */
+static char *chunk_cur, *chunk_end;     /* under depot_lock */
+
+/* Up to want frames into raw; how many came. libunwind probes memory with
+ * syscalls that may fail: errno is the program's and is kept. */
+static unsigned unwind(unw_backtrace_fn fn, uintptr_t *raw, unsigned want)
+{
+	int saved = errno;
+
+	t_capturing = true;
+	int n = fn((void **)raw, (int)want);
+	t_capturing = false;
+	errno = saved;
+	return n > 0 ? (unsigned)n : 0;
+}
+
+/* ---- start-up ---- */
+
+struct text_find {
+	uintptr_t addr;
+	uintptr_t lo, hi;
+};
+
+static int text_find_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct text_find *tf = arg;
+
+	(void)size;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+		if (ph->p_type == PT_LOAD && tf->addr >= lo && tf->addr < lo + ph->p_memsz) {
+			tf->lo = lo;
+			tf->hi = lo + ph->p_memsz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The loaded segment holding addr, as [*lo, *hi); empty when none does. */
+static void text_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
+{
+	struct text_find tf = { addr, 0, 0 };
+
+	dl_iterate_phdr(text_find_cb, &tf);
+	*lo = tf.lo;
+	*hi = tf.hi;
+}
+
+static void *unw_sym(void *h, const char *name)
+{
+	void *p = dlsym(h, name);
+
+	if (!p)
+		dlerror();  /* leave no pending error for the program to find */
+	return p;
+}
+
+void bt_init(void)
+{
+	static int started;
+
+	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+		return;
+	text_range((uintptr_t)&text_range, &own_lo, &own_hi);
+	buckets = os_map(BT_NBUCKETS * sizeof(*buckets), true);
+	if (!buckets)
+		return;
+	os_name(buckets, BT_NBUCKETS * sizeof(*buckets), "ftmalloc:stacks");
+	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		dlerror();
+		return;
+	}
+	unw_backtrace_fn bt = (unw_backtrace_fn)unw_sym(h, "unw_backtrace");
+	p_init_local2 = (unw_init_local2_fn)unw_sym(h, BT_STR(unw_init_local2));
+	p_step = (unw_step_fn)unw_sym(h, BT_STR(unw_step));
+	p_get_reg = (unw_get_reg_fn)unw_sym(h, BT_STR(unw_get_reg));
+	if (!p_init_local2 || !p_step || !p_get_reg)
+		p_init_local2 = NULL;
+	if (!bt)
+		return;
+	text_range((uintptr_t)bt, &unw_lo, &unw_hi);
+	/* A thread's first unwind allocates libunwind's TLS block (glibc's
+	 * __tls_get_addr calls malloc) and its trace cache: do it now for this
+	 * thread, so that the program's first malloc is not charged for it. */
+	uintptr_t one[1];
+	unwind(bt, one, 1);
+	__atomic_store_n(&p_backtrace, bt, __ATOMIC_RELEASE);
+}
+
+void bt_set_depth(unsigned depth)
+{
+	__atomic_store_n(&bt_depth, depth > BT_MAX_DEPTH ? BT_MAX_DEPTH : depth, __ATOMIC_RELAXED);
+}
+
+/* ---- the depot ---- */
+
+/* Two independent multiply chains, so the loop is not one long dependency
+ * (it runs on every malloc and free); a final mix brings high bits down. */
+static uint32_t hash_pcs(const uintptr_t *pcs, unsigned n)
+{
+	uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0xc2b2ae3d27d4eb4fULL;
+	unsigned i;
+
+	for (i = 0; i + 1 < n; i += 2) {
+		a = (a ^ (uint64_t)pcs[i]) * 0xff51afd7ed558ccdULL;
+		b = (b ^ (uint64_t)pcs[i + 1]) * 0xc4ceb9fe1a85ec53ULL;
+	}
+	if (i < n)
+		a = (a ^ (uint64_t)pcs[i]) * 0xff51afd7ed558ccdULL;
+	a ^= (b >> 32) | (b << 32);
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdULL;
+	a ^= a >> 29;
+	return (uint32_t)a;
+}
+
+static struct bt_stack *chain_find(struct bt_stack *s, const uintptr_t *pcs, unsigned n, uint32_t h)
+{
+	for (; s; s = __atomic_load_n(&s->next, __ATOMIC_ACQUIRE)) {
+		if (s->hash == h && s->n == n && memcmp(s->pcs, pcs, n * sizeof(*pcs)) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* Room for a record of len bytes. Caller holds depot_lock. */
+static void *depot_carve(size_t len)
+{
+	if ((size_t)(chunk_end - chunk_cur) < len) {
+		char *c = os_map(BT_CHUNK, true);
+		if (!c)
+			return NULL;
+		os_name(c, BT_CHUNK, "ftmalloc:stacks");
+		chunk_cur = c;
+		chunk_end = c + BT_CHUNK;
+	}
+	void *p = chunk_cur;
+	chunk_cur += len;
+	return p;
+}
+
+/* The id table's slot for id, its page mapped if need be. Caller holds depot_lock. */
+static struct bt_stack **id_slot(uint32_t id)
+{
+	uint32_t page = id / BT_PAGE_IDS;
+
+	if (page >= BT_NPAGES)
+		return NULL;
+	if (!id_pages[page]) {
+		struct bt_stack **p = os_map(BT_PAGE_IDS * sizeof(*p), true);
+		if (!p)
+			return NULL;
+		os_name(p, BT_PAGE_IDS * sizeof(*p), "ftmalloc:stacks");
+		__atomic_store_n(&id_pages[page], p, __ATOMIC_RELEASE);
+	}
+	return &id_pages[page][id % BT_PAGE_IDS];
+}
+
+/* A new record at the head of *head. Caller holds depot_lock. */
+static struct bt_stack *depot_add(struct bt_stack **head, const uintptr_t *pcs, unsigned n, uint32_t h)
+{
+	struct bt_stack **slot = id_slot(next_id);
+	struct bt_stack *s = slot ? depot_carve(sizeof(*s) + n * sizeof(*pcs)) : NULL;
+
+	if (!s)
+		return NULL;
+	s->id = next_id++;
+	s->hash = h;
+	s->n = n;
+	memcpy(s->pcs, pcs, n * sizeof(*pcs));
+	s->next = *head;
+	__atomic_store_n(slot, s, __ATOMIC_RELEASE);
+	__atomic_store_n(head, s, __ATOMIC_RELEASE);
+	return s;
+}
+
+static uint32_t depot_intern(const uintptr_t *pcs, unsigned n)
+{
+	uint32_t h = hash_pcs(pcs, n);
+	struct bt_stack **head = &buckets[h & (BT_NBUCKETS - 1)];
+	struct bt_stack *s = chain_find(__atomic_load_n(head, __ATOMIC_ACQUIRE), pcs, n, h);
+
+	if (FT_LIKELY(s != NULL))
+		return s->id;
+	lock_take(&depot_lock);
+	s = chain_find(*head, pcs, n, h);
+	if (!s)
+		s = depot_add(head, pcs, n, h);
+	lock_give(&depot_lock);
+	return s ? s->id : 0;
+}
+
+static struct bt_stack *depot_get(uint32_t id)
+{
+	if (id == 0 || id / BT_PAGE_IDS >= BT_NPAGES)
+		return NULL;
+	struct bt_stack **page = __atomic_load_n(&id_pages[id / BT_PAGE_IDS], __ATOMIC_ACQUIRE);
+	return page ? __atomic_load_n(&page[id % BT_PAGE_IDS], __ATOMIC_ACQUIRE) : NULL;
+}
+
+unsigned bt_get(uint32_t id, uintptr_t *pcs, unsigned max)
+{
+	struct bt_stack *s = depot_get(id);
+
+	if (!s)
+		return 0;
+	unsigned n = s->n < max ? s->n : max;
+	memcpy(pcs, s->pcs, n * sizeof(*pcs));
+	return n;
+}
+
+/* ---- capture ---- */
+
+static bool is_ours(uintptr_t pc)
+{
+	return (pc >= own_lo && pc < own_hi) || (pc >= unw_lo && pc < unw_hi);
+}
+
+uint32_t bt_capture(void)
+{
+	unsigned depth = __atomic_load_n(&bt_depth, __ATOMIC_RELAXED);
+	unw_backtrace_fn fn = __atomic_load_n(&p_backtrace, __ATOMIC_ACQUIRE);
+	uintptr_t raw[BT_MAX_DEPTH + BT_OWN_MAX];
+
+	if (depth == 0 || !fn || t_capturing)
+		return 0;
+	unsigned extra = __atomic_load_n(&own_frames, __ATOMIC_RELAXED);
+	unsigned want = depth + extra;
+	unsigned n = unwind(fn, raw, want);
+	unsigned skip = 0;
+	while (skip < n && is_ours(raw[skip]))
+		skip++;
+	if (n == want && skip > extra && extra < BT_OWN_MAX) {
+		/* More of our frames than we allowed for: the stack was cut short.
+		 * Remember the new count (racy maximum: any value works) and redo. */
+		extra = skip < BT_OWN_MAX ? skip : BT_OWN_MAX;
+		__atomic_store_n(&own_frames, extra, __ATOMIC_RELAXED);
+		want = depth + extra;
+		n = unwind(fn, raw, want);
+		skip = 0;
+		while (skip < n && is_ours(raw[skip]))
+			skip++;
+	}
+	n -= skip;
+	if (n > depth)
+		n = depth;
+	return n ? depot_intern(raw + skip, n) : 0;
+}
+
+unsigned bt_capture_context(void *ucontext, uintptr_t *pcs, unsigned max)
+{
+	unw_init_local2_fn init = __atomic_load_n(&p_init_local2, __ATOMIC_ACQUIRE);
+	unw_cursor_t cursor;
+	unsigned n = 0;
+
+	if (!init || !ucontext || max == 0 || t_capturing ||
+	    !__atomic_load_n(&p_backtrace, __ATOMIC_ACQUIRE))
+		return 0;
+	int saved = errno;
+	t_capturing = true;
+	if (init(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0) {
+		do {
+			unw_word_t ip;
+			if (p_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+				break;
+			pcs[n++] = (uintptr_t)ip;
+		} while (n < max && p_step(&cursor) > 0);
+	}
+	t_capturing = false;
+	errno = saved;
+	return n;
+}
+
+/* ---- printing and matching ---- */
+
+void bt_print(struct fmt_out *o, const uintptr_t *pcs, unsigned n)
+{
+	char buf[512];
+
+	for (unsigned i = 0; i < n; i++) {
+		struct bt_sym s;
+		void *pc = (void *)pcs[i];
+		bt_symbolize(pcs[i], &s, buf, sizeof(buf));
+		if (s.function && s.file)
+			fmt_printf(o, "    #%u %p in %s %s:%u\n", i, pc, s.function, s.file, s.line);
+		else if (s.function)
+			fmt_printf(o, "    #%u %p in %s+0x%zx (%s)\n", i, pc, s.function,
+			    (size_t)s.function_off, s.module ? s.module : "?");
+		else if (s.module && s.file)
+			fmt_printf(o, "    #%u %p (%s+0x%zx) %s:%u\n", i, pc, s.module,
+			    (size_t)s.module_off, s.file, s.line);
+		else if (s.module)
+			fmt_printf(o, "    #%u %p (%s+0x%zx)\n", i, pc, s.module, (size_t)s.module_off);
+		else
+			fmt_printf(o, "    #%u %p\n", i, pc);
+	}
+}
+
+void bt_print_id(struct fmt_out *o, uint32_t id)
+{
+	uintptr_t pcs[BT_MAX_DEPTH];
+	unsigned n = bt_get(id, pcs, BT_MAX_DEPTH);
+
+	if (n == 0)
+		fmt_puts(o, "    <no stack recorded>\n");
+	bt_print(o, pcs, n);
+}
+
+/* Shell-style glob: '*' any run of characters, '?' any one, others literal. */
+static bool glob_match(const char *g, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (*g == '*') {
+			star = ++g;
+			resume = s;
+		} else if (*g == '?' || *g == *s) {
+			g++;
+			s++;
+		} else if (star) {
+			g = star;
+			s = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*g == '*')
+		g++;
+	return *g == '\0';
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+bool bt_matches(uint32_t id, const char *glob)
+{
+	uintptr_t pcs[BT_MAX_DEPTH];
+	unsigned n = bt_get(id, pcs, BT_MAX_DEPTH);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct bt_sym s;
+		bt_symbolize(pcs[i], &s, NULL, 0);  /* no buffer: names only, no file:line */
+		if (s.function && glob_match(glob, s.function))
+			return true;
+		if (s.module && (glob_match(glob, s.module) || glob_match(glob, base_name(s.module))))
+			return true;
+	}
+	return false;
+}
+
+/* ---- fork ---- */
+
+void bt_lock_all(void) { lock_take(&depot_lock); }
+void bt_unlock_all(void) { lock_give(&depot_lock); }
+void bt_reset_locks(void) { lock_reset(&depot_lock); }

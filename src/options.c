@@ -1,0 +1,189 @@
+/*
+ * options.c - the options table (options.def) and its parser.
+ *
+ * Read once, at start-up, from FTMALLOC_OPTIONS=name=value:name=value with
+ * secure_getenv, so set-user-ID programs ignore them. Parsing never
+ * allocates: it walks the environment string in place. A bad name or value
+ * gets one warning line naming it and what is accepted; the default stays.
+ * "help" prints the table and the program runs on.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ft_options opt = {
+#define OPT(name, type, def, desc) .name = def,
+#include "options.def"
+#undef OPT
+};
+
+enum opt_type { T_bool, T_size, T_uint, T_byte };
+
+static const struct opt_desc {
+	const char *name;
+	enum opt_type type;
+	const char *def;
+	const char *desc;
+	size_t offset;
+} opt_table[] = {
+#define OPT(n, type, def, desc) { #n, T_##type, #def, desc, offsetof(struct ft_options, n) },
+#include "options.def"
+#undef OPT
+};
+
+static const char *const type_hint[] = {
+	[T_bool] = "0|1|true|false|yes|no|on|off",
+	[T_size] = "a byte count, k/m/g suffix allowed",
+	[T_uint] = "a non-negative integer",
+	[T_byte] = "0..255, decimal or 0xNN",
+};
+static const char *const type_name[] = { "bool", "size", "uint", "byte" };
+
+static bool word_is(const char *s, size_t n, const char *w)
+{
+	return strlen(w) == n && strncmp(s, w, n) == 0;
+}
+
+static bool parse_number(const char *s, size_t n, unsigned long long *out, bool suffix)
+{
+	unsigned long long v = 0;
+	unsigned base = 10;
+	size_t i = 0;
+
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == n)
+		return false;
+	for (; i < n; i++) {
+		char c = s[i];
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			break;
+		if (__builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, d, &v))
+			return false;
+	}
+	if (i < n) {
+		unsigned shift;
+		if (!suffix || i + 1 != n)
+			return false;
+		switch (s[i] | 0x20) {
+		case 'k': shift = 10; break;
+		case 'm': shift = 20; break;
+		case 'g': shift = 30; break;
+		default: return false;
+		}
+		if (v > (~0ULL >> shift))
+			return false;
+		v <<= shift;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_value(const struct opt_desc *d, const char *v, size_t n)
+{
+	unsigned long long x;
+	char *field = (char *)&opt + d->offset;
+
+	switch (d->type) {
+	case T_bool:
+		if (word_is(v, n, "1") || word_is(v, n, "true") || word_is(v, n, "yes") || word_is(v, n, "on"))
+			x = 1;
+		else if (word_is(v, n, "0") || word_is(v, n, "false") || word_is(v, n, "no") || word_is(v, n, "off"))
+			x = 0;
+		else
+			return false;
+		*(bool *)field = x;
+		return true;
+	case T_size:
+		if (!parse_number(v, n, &x, true))
+			return false;
+		*(size_t *)field = (size_t)x;
+		return true;
+	case T_uint:
+		if (!parse_number(v, n, &x, false) || x > 0xffffffffULL)
+			return false;
+		*(unsigned *)field = (unsigned)x;
+		return true;
+	case T_byte:
+		if (!parse_number(v, n, &x, false) || x > 255)
+			return false;
+		*(uint8_t *)field = (uint8_t)x;
+		return true;
+	}
+	return false;
+}
+
+static void warn(const char *what, const char *s, size_t n, const char *hint)
+{
+	struct fmt_out o;
+
+	fmt_init(&o, 2);
+	fmt_puts(&o, "ftmalloc: warning: ");
+	fmt_puts(&o, what);
+	fmt_puts(&o, " '");
+	for (size_t i = 0; i < n && i < 200; i++)
+		fmt_putc(&o, s[i]);
+	fmt_printf(&o, "' in FTMALLOC_OPTIONS ignored%s%s\n", hint ? ": expected " : "", hint ? hint : "");
+	fmt_flush(&o);
+}
+
+void opt_help(void)
+{
+	struct fmt_out o;
+
+	fmt_init(&o, 2);
+	fmt_puts(&o, "ftmalloc: options (FTMALLOC_OPTIONS=name=value:name=value):\n");
+	for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+		const struct opt_desc *d = &opt_table[i];
+		fmt_printf(&o, "  %-18s %-5s default %-9s %s\n", d->name, type_name[d->type], d->def, d->desc);
+	}
+	fmt_flush(&o);
+}
+
+static void parse_one(const char *s, size_t n)
+{
+	if (n == 0)
+		return;
+	if (word_is(s, n, "help")) {
+		opt_help();
+		return;
+	}
+	const char *eq = memchr(s, '=', n);
+	size_t nlen = eq ? (size_t)(eq - s) : n;
+	for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+		const struct opt_desc *d = &opt_table[i];
+		if (!word_is(s, nlen, d->name))
+			continue;
+		if (!eq || !parse_value(d, eq + 1, n - nlen - 1))
+			warn("bad value for option", s, n, type_hint[d->type]);
+		return;
+	}
+	warn("unknown option", s, nlen, "one of the names FTMALLOC_OPTIONS=help lists");
+}
+
+void opt_init(void)
+{
+	const char *env = secure_getenv("FTMALLOC_OPTIONS");
+
+	if (!env)
+		return;
+	while (*env) {
+		const char *end = strchr(env, ':');
+		size_t n = end ? (size_t)(end - env) : strlen(env);
+		parse_one(env, n);
+		env += n;
+		if (*env == ':')
+			env++;
+	}
+}
