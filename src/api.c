@@ -18,14 +18,13 @@ static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 /* A block of size bytes aligned to align (a power of two >= FT_ALIGN).
  * *zeroed tells whether it reads as zero; otherwise TINY/SMALL blocks are
  * filled with alloc_fill so reads of uninitialised memory stand out. */
-static void *heap_alloc(size_t size, size_t align, bool *zeroed)
+static void *heap_alloc_at(size_t size, size_t align, bool *zeroed, uint32_t stack, size_t reserve)
 {
 	ft_init();
 	if (FT_UNLIKELY(size > PTRDIFF_MAX)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	uint32_t stack = bt_capture();
 	void *p;
 	if (align <= FT_ALIGN && size <= FT_SMALL_MAX) {
 		p = zone_alloc(size, zeroed, stack);
@@ -34,22 +33,27 @@ static void *heap_alloc(size_t size, size_t align, bool *zeroed)
 		*zeroed = false;
 		p = zone_alloc_aligned(size, align, stack);
 	} else {
-		*zeroed = true;  /* a fresh mapping */
-		return large_alloc(size, align, stack);
+		return large_alloc(size, align, stack, reserve, zeroed);
 	}
 	if (p && !*zeroed && opt.alloc_fill)
 		memset(p, opt.alloc_fill, size);
 	return p;
 }
 
-/* free() of p, telling what p was. */
-static enum lookup heap_free(void *p, uint32_t stack)
+static void *heap_alloc(size_t size, size_t align, bool *zeroed)
+{
+	return heap_alloc_at(size, align, zeroed, bt_capture(), 0);
+}
+
+/* Free p on behalf of func, telling what p was. */
+static enum lookup heap_free(void *p, uint32_t stack, const char *func)
 {
 	struct region *r = pagemap_get(p);
 
 	if (!r)
 		return LOOKUP_NOT_OURS;
-	return r->kind == REGION_ZONE ? zone_free((struct zone *)r, p, stack) : large_free(p, stack);
+	return r->kind == REGION_ZONE ? zone_free((struct zone *)r, p, stack, func)
+	    : large_free(p, stack, func);
 }
 
 /* A pointer passed to func is not a live block: say what it is instead. */
@@ -63,6 +67,8 @@ static FT_NOINLINE void report_bad_pointer(enum report_kind kind, void *p, const
 		zone_describe((struct zone *)r, p, &blk);
 	else if (r && r->kind == REGION_LARGE)
 		large_describe((struct large *)r, p, &blk);
+	else if (!r && large_graveyard(p, &blk))
+		kind = KIND_DOUBLE_FREE;  /* a LARGE block freed and unmapped */
 	report_begin(&o, kind, (uintptr_t)p, &blk, func);
 	report_stack(&o, "detected at", stack ? stack : bt_capture());
 	report_block_stacks(&o, &blk);
@@ -90,7 +96,7 @@ FT_EXPORT void free(void *ptr)
 		return;
 	int saved = errno;
 	uint32_t stack = bt_capture();
-	enum lookup how = heap_free(ptr, stack);
+	enum lookup how = heap_free(ptr, stack, "free");
 	if (FT_UNLIKELY(how != LOOKUP_OK))
 		report_lookup(how, ptr, "free", stack);  /* the block is left alone */
 	errno = saved;
@@ -116,7 +122,10 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 	if (!ptr)
 		return malloc(size);
 	if (size == 0) {
-		free(ptr);
+		uint32_t stack = bt_capture();
+		enum lookup how = heap_free(ptr, stack, "realloc");
+		if (how != LOOKUP_OK)
+			report_lookup(how, ptr, "realloc", stack);
 		return NULL;
 	}
 	if (size > PTRDIFF_MAX) {
@@ -138,11 +147,20 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 		report_lookup(how, ptr, "realloc", 0);
 		return NULL;
 	}
-	void *fresh = malloc(size);
+	/* One stack serves both: where the new block was allocated is where
+	 * the old one was freed. */
+	uint32_t stack = bt_capture();
+	bool zeroed;
+	/* A block that grows by realloc is likely to grow again: give a LARGE
+	 * one room to do it in place. */
+	size_t reserve = size < ((size_t)1 << 28) ? 2 * size : size + ((size_t)1 << 26);
+	void *fresh = heap_alloc_at(size, FT_ALIGN, &zeroed, stack, size > old ? reserve : 0);
 	if (!fresh)
 		return NULL;  /* the old block stays valid, as C requires */
 	memcpy(fresh, ptr, old < size ? old : size);
-	free(ptr);
+	how = heap_free(ptr, stack, "realloc");
+	if (how != LOOKUP_OK)
+		report_lookup(how, ptr, "realloc", stack);
 	return fresh;
 }
 

@@ -1,70 +1,90 @@
 /*
  * check.c - whole-heap checks: every live block's canaries and every
- * quarantined block's poison, at exit and on demand (show_alloc_mem_ex).
+ * quarantined block's poison, at exit and on demand.
  *
- * Damage is collected while every lock is held, into a fixed list, and
+ * Damage is copied out (struct finding) while every lock is held and
  * reported after the locks are released: reporting symbolises stacks, which
- * must never run under an allocator lock.
+ * must never run under an allocator lock, and by then the block may be gone.
+ * Blocks that another still-running thread allocated (or freed, for the
+ * quarantine) are skipped: that thread may be writing the very canary we
+ * would read.
  *
- * May call: zone.c, large.c, report.c.
+ * May call: zone.c, large.c, report.c, os.c.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
 #define CHECK_MAX 64
 
-struct finding {
-	struct zone *z;
-	unsigned idx;
-	bool poison;  /* quarantined block whose poison changed */
-};
-
 struct findings {
 	struct finding f[CHECK_MAX];
 	unsigned n, more;
+	uint16_t self;
 };
+
+static bool busy_elsewhere(const struct findings *fs, uint16_t thread)
+{
+	return thread != fs->self && os_thread_alive(thread);
+}
+
+static void add(struct findings *fs, const struct finding *f)
+{
+	if (fs->n < CHECK_MAX)
+		fs->f[fs->n++] = *f;
+	else
+		fs->more++;
+}
 
 static void check_zone(struct zone *z, void *arg)
 {
 	struct findings *fs = arg;
+	struct finding f;
 
 	for (unsigned i = 0; i < z->bump; i++) {
 		const struct rec *r = &z->recs[i];
-		bool poison = r->state == REC_QUARANTINED;
-		if (r->state != REC_LIVE && !poison)
+		uint8_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+		if (state == REC_LIVE ? busy_elsewhere(fs, r->alloc_thread)
+		    : state != REC_QUARANTINED || busy_elsewhere(fs, r->free_thread))
 			continue;
-		if (!zone_block_damaged(z, i, poison))
-			continue;
-		if (fs->n < CHECK_MAX)
-			fs->f[fs->n++] = (struct finding){ z, i, poison };
-		else
-			fs->more++;
+		if (zone_damage(z, i, &f))
+			add(fs, &f);
 	}
+}
+
+static void check_large(struct large *l, void *arg)
+{
+	struct findings *fs = arg;
+	struct finding f;
+
+	if (!busy_elsewhere(fs, l->alloc_thread) && large_check_locked(l, &f))
+		add(fs, &f);
 }
 
 unsigned heap_check_all(const char *when)
 {
-	struct findings fs = { .n = 0 };
+	static struct findings fs;  /* too big for a thread's stack; callers
+	                               are serialised by check_lock */
+	static struct lock check_lock;
 
 	if (!opt.canary && !opt.quarantine)
 		return 0;
+	lock_take(&check_lock);
+	fs.n = fs.more = 0;
+	fs.self = os_thread_serial();
 	ft_lock_all();
 	zone_foreach(check_zone, &fs);
+	if (opt.canary)
+		large_foreach(check_large, &fs);
 	ft_unlock_all();
-	/* The zones cannot go away under us: a zone with a live or quarantined
-	 * block is never released. A block may have been freed meanwhile by
-	 * another thread; checking it again is harmless. */
-	for (unsigned i = 0; i < fs.n; i++) {
-		if (fs.f[i].poison)
-			zone_check_poison(fs.f[i].z, fs.f[i].idx, when);
-		else
-			zone_check_block(fs.f[i].z, fs.f[i].idx, when, 0);
-	}
+	for (unsigned i = 0; i < fs.n; i++)
+		report_finding(&fs.f[i], when, 0);
+	unsigned found = fs.n + fs.more;
 	if (fs.more) {
 		struct fmt_out o;
 		fmt_init(&o, report_fd);
 		fmt_printf(&o, "ftmalloc: %u more damaged blocks not reported\n", fs.more);
 		fmt_flush(&o);
 	}
-	return fs.n + fs.more;
+	lock_give(&check_lock);
+	return found;
 }

@@ -32,17 +32,19 @@ void ft_unlock_all(void)
 	zone_unlock_all();
 }
 
-/* The stack depot's locks are taken before ours: it may call meta_alloc
- * while holding them, and never runs under an allocator lock. */
+/* Every lock, in the order of internal.h: the depot's and the orphan
+ * quarantine's come first, as neither is ever taken under a zone lock. */
 static void atfork_prepare(void)
 {
 	bt_lock_all();
+	quarantine_lock_all();
 	ft_lock_all();
 }
 
 static void atfork_parent(void)
 {
 	ft_unlock_all();
+	quarantine_unlock_all();
 	bt_unlock_all();
 }
 
@@ -53,6 +55,7 @@ static void atfork_child(void)
 	large_reset_locks();
 	meta_reset_locks();
 	bt_reset_locks();
+	quarantine_reset_locks();
 	report_lock_reset();
 	os_forget_tid();
 }

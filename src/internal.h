@@ -13,8 +13,11 @@
  *     lock.c     futex lock
  *     os.c       the only caller of mmap/munmap/mprotect/madvise
  *
- * Lock order (outer first): class locks (arena by arena, class by class),
- * then the LARGE lock, then the meta lock. The page map takes no lock.
+ * Lock order (outer first): the stack depot's lock and the orphan
+ * quarantine's lock (never held together), the class locks (arena by arena,
+ * class by class), the LARGE lock, the meta lock. The report lock is apart:
+ * taken by its owner again, never while waiting on another lock. The page
+ * map takes no lock.
  * Nothing here calls the libc malloc family or stdio.
  */
 #ifndef FT_INTERNAL_H
@@ -66,6 +69,8 @@ uint32_t os_tid(void);  /* kernel thread id, cached per thread */
 /* Small per-process thread number, 0 for the first thread that allocates;
  * what reports call "thread T". */
 uint16_t os_thread_serial(void);
+void os_thread_gone(void);               /* the calling thread is exiting */
+bool os_thread_alive(uint16_t serial);   /* numbered and not exited */
 void os_forget_tid(void);  /* in a forked child: the cached ids are the parent's */
 /* Counters of user memory (zones and LARGE maps), kept by their owners. */
 extern atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
@@ -132,7 +137,7 @@ void fmt_die(const char *file, int line, const char *what) __attribute__((noretu
 #define FT_ASSERT(c) do { if (FT_UNLIKELY(!(c))) fmt_die(__FILE__, __LINE__, #c); } while (0)
 
 /* ---- pagemap.c ---- */
-enum region_kind { REGION_ZONE = 1, REGION_LARGE = 2 };
+enum region_kind { REGION_ZONE = 1, REGION_LARGE = 2, REGION_META = 3 /* ours, not the program's */ };
 struct region { uint8_t kind; };  /* first member of struct zone and struct large */
 void pagemap_set(void *addr, size_t len, struct region *r);  /* r NULL clears */
 struct region *pagemap_get(const void *addr);
@@ -249,7 +254,7 @@ enum lookup {
 	LOOKUP_NOT_OURS,  /* no zone or LARGE block there */
 };
 /* z is the zone the page map gives for p. */
-enum lookup zone_free(struct zone *z, void *p, uint32_t stack);
+enum lookup zone_free(struct zone *z, void *p, uint32_t stack, const char *func);
 /* A freed slot to the calling thread's cache. */
 void tcache_put(struct zone *z, unsigned idx);
 /* Write the canaries of the block now live in slot idx. */
@@ -268,6 +273,11 @@ void zone_describe(struct zone *z, const void *p, struct report_block *blk);
  * the thread's quarantine is over opt.quarantine bytes, poison checked. */
 void quarantine_put(struct zone *z, unsigned idx);
 void quarantine_thread_exit(void);
+/* The orphans' lock: taken before the zone locks (its evictions give slots
+ * back to zones); only fork takes it with the others. */
+void quarantine_lock_all(void);
+void quarantine_unlock_all(void);
+void quarantine_reset_locks(void);
 /* With every lock held: nothing. Quarantines are per thread; check_all
  * walks the records (REC_QUARANTINED) instead. */
 /* Requested size of the live block at p, or -1 when p is not one. */
@@ -293,16 +303,23 @@ struct large {
 	size_t map_len;
 	char *user;
 	size_t size;          /* requested size */
-	size_t data_len;      /* read-write bytes between the guard pages */
 	size_t guard_len;     /* bytes of each guard: os_page, or 0 when off */
+	size_t area_len;      /* bytes between the guards */
+	size_t data_len;      /* of them, read-write from the start (the rest:
+	                         reserve for realloc, PROT_NONE) */
 	struct large *next, *prev;
 };
 /* With the lock free: the LARGE block whose mapping (guards included)
  * holds addr, as the fault handler needs it; NULL if none. */
 struct large *large_at(const void *addr);
 void large_arm(struct large *l);  /* canaries in the block's slack */
-void *large_alloc(size_t size, size_t align, uint32_t stack);
-enum lookup large_free(void *p, uint32_t stack);
+/* reserve > size: room to grow in place by realloc. *zeroed: fresh pages. */
+void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, bool *zeroed);
+/* p was a LARGE block freed and unmapped lately: *blk says which. */
+bool large_graveyard(const void *p, struct report_block *blk);
+struct finding;
+bool large_check_locked(const struct large *l, struct finding *f);
+enum lookup large_free(void *p, uint32_t stack, const char *func);
 void large_describe(struct large *l, const void *p, struct report_block *blk);
 long large_usable(void *p);
 bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how);
@@ -386,8 +403,18 @@ void report_begin(struct fmt_out *o, enum report_kind kind, uintptr_t addr,
 void report_stack(struct fmt_out *o, const char *title, uint32_t id);
 /* The same with a thread: "  allocated by thread T3 at:". */
 void report_thread_stack(struct fmt_out *o, const char *what, uint16_t thread, uint32_t id);
-/* Hex dump of len bytes at addr, the byte at mark highlighted. */
-void report_hexdump(struct fmt_out *o, const void *addr, size_t len, const void *mark);
+/* Damage found in a block, copied out (bytes around it included) so it can
+ * be reported with no lock held, even after the block is gone. */
+struct finding {
+	enum report_kind kind;
+	struct report_block blk;
+	uintptr_t bad;          /* first damaged byte */
+	uintptr_t bytes_at;     /* address of bytes[0] */
+	size_t bytes_len;
+	uint8_t bytes[64];
+};
+/* A whole report of a finding: detected at stack (0: here), in func. */
+void report_finding(const struct finding *f, const char *func, uint32_t stack);
 /* Closing line, flush, release the report lock; aborts when asked to. */
 void report_end(struct fmt_out *o);
 /* Errors reported so far, per kind, and in all. */
@@ -410,8 +437,9 @@ void leak_check(bool show_reachable);
  * listing on fd, not as errors. */
 void leak_candidates(int fd);
 
-bool zone_block_damaged(struct zone *z, unsigned idx, bool poison);
-long zone_first_damage(struct zone *z, unsigned idx);
+/* The damage of slot idx's block (live: canaries; quarantined: poison
+ * first), copied into *f; false when intact. Reports nothing. */
+bool zone_damage(struct zone *z, unsigned idx, struct finding *f);
 
 /* ---- check.c ---- */
 /* Check every live block's canaries and quarantined block's poison, report

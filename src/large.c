@@ -4,17 +4,24 @@
  * guard pages, the block's end flush against the upper guard (up to the
  * alignment), so the first byte past the block - rounded to 16 - faults:
  *
- *   map: [guard page][slack ... user block][guard page]
- *                    ^data                  ^data + data_len
+ *   map: [guard][area: slack ... user block][guard]
  *
- * The slack on either side carries canaries, checked at free. A freed block
- * stays mapped PROT_NONE (its pages given back with MADV_DONTNEED) in a FIFO
- * of opt.large_quarantine blocks, so any later access faults and segv.c
- * reports a use after free; it is unmapped when it leaves the FIFO.
+ * A block that realloc grows gets room to grow in place: its area is
+ * reserved larger than the block, the part past the block's last page kept
+ * PROT_NONE (so it still faults) and opened a page at a time as it grows.
  *
- * Descriptors (struct large) live in meta.c memory and are on one list under
- * one lock; the page map points every page of the mapping, guards included,
- * at the descriptor, so a fault address finds its block without a lock.
+ * The slack on either side of a block carries canaries, checked at free,
+ * realloc and exit. A freed block stays PROT_NONE in a quarantine FIFO
+ * (opt.large_quarantine bytes), so any later access faults and segv.c
+ * reports a use after free. When it leaves, a mapping of 64 KiB or more is
+ * kept, read-write, in a small cache for the next LARGE request of about its
+ * size: no mmap, no page faults. Smaller ones, and what the cache cannot
+ * hold, are unmapped. A graveyard remembers the last freed blocks, so a
+ * second free of an unmapped block is still a double free with its stacks.
+ *
+ * Descriptors live in meta.c memory under one lock; the page map points
+ * every page of a mapping, guards included, at its descriptor, so a fault
+ * address finds its block without a lock.
  *
  * May call: report.c, canary.c, meta.c, pagemap.c, os.c, lock.c. Never malloc.
  */
@@ -25,73 +32,176 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define LQ_MAX 4096  /* ceiling of opt.large_quarantine */
+#define LQ_MAX 4096                 /* blocks in quarantine, at most */
+#define CACHE_MAX 16                /* mappings kept for reuse */
+#define CACHE_BYTES ((size_t)64 << 20)
+#define CACHE_MIN ((size_t)64 << 10) /* smaller mappings are cheap: unmap them */
+#define GRAVE_MAX 1024
+#define SLACK_CANARY 64             /* canary bytes armed on either side of a block */
+
+struct grave {
+	uintptr_t user;
+	size_t size;
+	uint32_t alloc_stack, free_stack;
+	uint16_t alloc_thread, free_thread;
+};
 
 static struct lock large_lock;
 static struct large *large_list;
 static size_t large_count;
 static struct large *lq_ring[LQ_MAX];  /* quarantined blocks, oldest at lq_head */
 static unsigned lq_head, lq_count;
+static size_t lq_bytes;                /* resident bytes they hold */
+static struct large *cache[CACHE_MAX]; /* oldest first */
+static unsigned cache_count;
+static size_t cache_bytes;
+static struct grave graves[GRAVE_MAX];
+static unsigned grave_next;
 
-static char *data_start(const struct large *l)
+static char *area_of(const struct large *l)
 {
 	return l->map + l->guard_len;
 }
 
-void *large_alloc(size_t size, size_t align, uint32_t stack)
+/* Caller holds large_lock; l is off every list. */
+static void unmap_block(struct large *l)
 {
-	size_t slack = align > FT_ALIGN ? align : 0;
-	size_t guard = opt.guard ? os_page : 0;
-	size_t data_len, map_len;
+	pagemap_set(l->map, l->map_len, NULL);
+	os_unmap(l->map, l->map_len);
+	atomic_fetch_sub_explicit(&os_mapped_user, l->map_len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&os_unmap_calls, 1, memory_order_relaxed);
+	l->hdr.kind = 0;
+	meta_free(l, sizeof(*l));
+}
 
-	if (__builtin_add_overflow(size, slack + os_page - 1, &data_len)) {
-		errno = ENOMEM;
-		return NULL;
+/* Caller holds large_lock. A cached mapping whose area fits need bytes
+ * without wasting more than as much again; the smallest such. */
+static struct large *cache_take(size_t need)
+{
+	int best = -1;
+
+	for (unsigned i = 0; i < cache_count; i++) {
+		size_t a = cache[i]->area_len;
+		if (a >= need && a <= 2 * need && (best < 0 || a < cache[best]->area_len))
+			best = (int)i;
 	}
-	data_len &= ~(os_page - 1);
-	if (data_len == 0)
-		data_len = os_page;
-	if (__builtin_add_overflow(data_len, 2 * guard, &map_len)) {
-		errno = ENOMEM;
+	if (best < 0)
 		return NULL;
+	struct large *l = cache[best];
+	memmove(&cache[best], &cache[best + 1], (cache_count - (unsigned)best - 1) * sizeof(cache[0]));
+	cache_count--;
+	cache_bytes -= l->area_len;
+	return l;
+}
+
+/* Caller holds large_lock; l's area is read-write and l is off the lists. */
+static void cache_put(struct large *l)
+{
+	if (l->area_len < CACHE_MIN || l->area_len > CACHE_BYTES / 2 || l->data_len != l->area_len ||
+	    l->guard_len != (opt.guard ? os_page : 0)) {
+		unmap_block(l);
+		return;
 	}
+	while (cache_count && (cache_count == CACHE_MAX || cache_bytes + l->area_len > CACHE_BYTES)) {
+		struct large *old = cache[0];
+		memmove(&cache[0], &cache[1], (cache_count - 1) * sizeof(cache[0]));
+		cache_count--;
+		cache_bytes -= old->area_len;
+		unmap_block(old);
+	}
+	l->state = REC_FREED;
+	cache[cache_count++] = l;
+	cache_bytes += l->area_len;
+}
+
+static struct large *map_block(size_t area_len, size_t rw_len)
+{
+	size_t guard = opt.guard ? os_page : 0;
+	size_t map_len;
+
+	if (__builtin_add_overflow(area_len, 2 * guard, &map_len))
+		return NULL;
 	struct large *l = meta_alloc(sizeof(*l));
-	if (!l) {
-		errno = ENOMEM;
+	if (!l)
 		return NULL;
-	}
-	char *map = os_map(map_len, guard == 0);
+	bool all_rw = guard == 0 && rw_len == area_len;
+	char *map = os_map(map_len, all_rw);
 	if (!map) {
 		meta_free(l, sizeof(*l));
-		errno = ENOMEM;
 		return NULL;
 	}
-	if (guard && os_protect(map + guard, data_len, true) != 0) {
+	if (!all_rw && os_protect(map + guard, rw_len, true) != 0) {
 		os_unmap(map, map_len);
 		meta_free(l, sizeof(*l));
-		errno = ENOMEM;
 		return NULL;
 	}
 	os_name(map, map_len, "ftmalloc:large");
+	l->map = map;
+	l->map_len = map_len;
+	l->guard_len = guard;
+	l->area_len = area_len;
+	l->data_len = rw_len;
+	atomic_fetch_add_explicit(&os_mapped_user, map_len, memory_order_relaxed);
+	atomic_fetch_add_explicit(&os_map_calls, 1, memory_order_relaxed);
+	return l;
+}
+
+void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, bool *zeroed)
+{
+	size_t slack = align > os_page ? align : 0;  /* mmap gives page alignment */
+	size_t need, area;
+
+	if (__builtin_add_overflow(size, slack + os_page - 1, &need)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	need &= ~(os_page - 1);
+	if (need == 0)
+		need = os_page;
+	area = need;
+	if (reserve > size && reserve - size < PTRDIFF_MAX - need)
+		area = ft_align_up(need + (reserve - size), os_page);
+
+	struct large *l = NULL;
+	*zeroed = true;
+	if (area == need) {
+		lock_take(&large_lock);
+		l = cache_take(need);
+		lock_give(&large_lock);
+	}
+	if (l) {
+		*zeroed = false;
+		area = l->area_len;
+		need = area;
+	} else if (!(l = map_block(area, need))) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	l->hdr.kind = REGION_LARGE;
 	l->state = REC_LIVE;
 	l->alloc_thread = os_thread_serial();
 	l->alloc_stack = stack;
-	l->map = map;
-	l->map_len = map_len;
-	l->guard_len = guard;
-	l->data_len = data_len;
+	l->free_stack = 0;
 	l->size = size;
-	l->user = (char *)ft_align_down((uintptr_t)(map + guard + data_len - size),
-	    align > FT_ALIGN ? align : FT_ALIGN);
+	if (area == need)  /* flush against the upper guard; a zero-size block
+	                      still starts inside its area */
+		l->user = (char *)ft_align_down((uintptr_t)(area_of(l) + area - (size ? size : 1)),
+		    align > FT_ALIGN ? align : FT_ALIGN);
+	else               /* room to grow after it */
+		l->user = (char *)ft_align_up((uintptr_t)area_of(l), align > FT_ALIGN ? align : FT_ALIGN);
+	if (!*zeroed && l->user - area_of(l) >= (ptrdiff_t)CACHE_MIN) {
+		/* A reused mapping bigger than needed: give back the pages in
+		 * front of the block, which nothing will touch. */
+		size_t drop = ft_align_down((uintptr_t)(l->user - SLACK_CANARY), os_page) - (uintptr_t)area_of(l);
+		madvise(area_of(l), drop, MADV_DONTNEED);
+	}
 	if (opt.canary)
 		large_arm(l);
-	pagemap_set(map, map_len, &l->hdr);
-	atomic_fetch_add_explicit(&os_mapped_user, map_len, memory_order_relaxed);
-	atomic_fetch_add_explicit(&os_map_calls, 1, memory_order_relaxed);
+	pagemap_set(l->map, l->map_len, &l->hdr);
 
 	lock_take(&large_lock);
 	l->next = large_list;
+	l->prev = NULL;
 	if (large_list)
 		large_list->prev = l;
 	large_list = l;
@@ -100,20 +210,39 @@ void *large_alloc(size_t size, size_t align, uint32_t stack)
 	return l->user;
 }
 
-/* Canaries in the slack before and after the block. The slack before may be
- * most of a page; only its last 64 bytes are armed, enough to catch an
- * underflow without touching a page the block does not use. */
+/* Canaries in the slack on either side of the block, SLACK_CANARY bytes
+ * at most: enough to catch a small overflow or underflow, without touching
+ * pages the block does not use (beyond them are the guard pages). */
+static size_t tail_len(const struct large *l)
+{
+	size_t n = (size_t)(area_of(l) + l->data_len - (l->user + l->size));
+
+	return n < SLACK_CANARY ? n : SLACK_CANARY;
+}
+
+static size_t front_len(const struct large *l)
+{
+	size_t n = (size_t)(l->user - area_of(l));
+
+	return n < SLACK_CANARY ? n : SLACK_CANARY;
+}
+
 void large_arm(struct large *l)
 {
-	char *front = data_start(l);
-	size_t front_len = (size_t)(l->user - front);
+	canary_fill(l->user - front_len(l), front_len(l));
+	canary_fill(l->user + l->size, tail_len(l));
+}
 
-	if (front_len > 64) {
-		front = l->user - 64;
-		front_len = 64;
-	}
-	canary_fill(front, front_len);
-	canary_fill(l->user + l->size, (size_t)(data_start(l) + l->data_len - (l->user + l->size)));
+/* The first damaged canary byte of l's slack and its kind; NULL if intact. */
+static const uint8_t *slack_damage(const struct large *l, enum report_kind *kind)
+{
+	const uint8_t *bad = canary_damage(l->user + l->size, tail_len(l));
+
+	*kind = KIND_HEAP_BUFFER_OVERFLOW;
+	if (bad)
+		return bad;
+	*kind = KIND_HEAP_BUFFER_UNDERFLOW;
+	return canary_damage_last(l->user - front_len(l), front_len(l));
 }
 
 struct large *large_at(const void *addr)
@@ -128,6 +257,23 @@ void large_describe(struct large *l, const void *p, struct report_block *blk)
 	(void)p;
 	*blk = (struct report_block){ (uintptr_t)l->user, l->size, l->alloc_stack, l->free_stack,
 	    l->alloc_thread, l->free_thread, l->state != REC_LIVE };
+}
+
+bool large_graveyard(const void *p, struct report_block *blk)
+{
+	bool found = false;
+
+	lock_take(&large_lock);
+	for (unsigned i = 0; i < GRAVE_MAX && !found; i++) {
+		const struct grave *g = &graves[(grave_next + GRAVE_MAX - 1 - i) % GRAVE_MAX];
+		if (g->user && g->user == (uintptr_t)p) {
+			*blk = (struct report_block){ g->user, g->size, g->alloc_stack, g->free_stack,
+			    g->alloc_thread, g->free_thread, true };
+			found = true;
+		}
+	}
+	lock_give(&large_lock);
+	return found && large_at(p) == NULL;
 }
 
 /* Find and lock p's LARGE block; NULL (unlocked) when p is in none. */
@@ -148,50 +294,40 @@ static enum lookup classify(const struct large *l, const void *p)
 	return l->state == REC_LIVE ? LOOKUP_OK : LOOKUP_FREED;
 }
 
-static void report_damage(struct large *l, enum report_kind kind, const uint8_t *bad, uint32_t stack)
+/* A damage finding, copied so it can be reported with no lock held and
+ * after the block is gone. */
+void large_finding(const struct large *l, const uint8_t *bad, enum report_kind kind,
+    struct finding *f)
 {
-	struct report_block blk;
-	struct fmt_out o;
-
-	large_describe(l, l->user, &blk);
-	blk.freed = false;
-	report_begin(&o, kind, (uintptr_t)bad, &blk, "free");
-	report_stack(&o, "detected at", stack ? stack : bt_capture());
-	report_block_stacks(&o, &blk);
-	const uint8_t *from = bad - 16 < (const uint8_t *)data_start(l) ? (const uint8_t *)data_start(l) : bad - 16;
-	size_t len = (size_t)((const uint8_t *)data_start(l) + l->data_len - from);
-	report_hexdump(&o, from, len < 48 ? len : 48, bad);
-	report_end(&o);
+	large_describe((struct large *)l, l->user, &f->blk);
+	f->blk.freed = false;
+	f->kind = kind;
+	f->bad = (uintptr_t)bad;
+	uintptr_t lo = (uintptr_t)area_of(l), hi = lo + l->data_len;
+	uintptr_t from = ft_align_down((uintptr_t)bad, 16) - 16;
+	if (from < lo)
+		from = lo;
+	size_t len = hi - from < sizeof(f->bytes) ? hi - from : sizeof(f->bytes);
+	memcpy(f->bytes, (const void *)from, len);
+	f->bytes_at = from;
+	f->bytes_len = len;
 }
 
-/* Canary check at free; called without the lock (the block is the caller's). */
-static void check_slack(struct large *l, uint32_t stack)
+/* Canary check of a block the caller owns (free, realloc): no lock. */
+static void check_slack(struct large *l, const char *func, uint32_t stack)
 {
-	char *end = l->user + l->size;
-	const uint8_t *bad = canary_damage(end, (size_t)(data_start(l) + l->data_len - end));
+	enum report_kind kind;
+	const uint8_t *bad = slack_damage(l, &kind);
 
-	if (bad)
-		report_damage(l, KIND_HEAP_BUFFER_OVERFLOW, bad, stack);
-	size_t front_len = (size_t)(l->user - data_start(l));
-	if (front_len > 64)
-		front_len = 64;
-	bad = canary_damage_last(l->user - front_len, front_len);
-	if (bad)
-		report_damage(l, KIND_HEAP_BUFFER_UNDERFLOW, bad, stack);
+	if (!bad)
+		return;
+	struct finding f;
+	large_finding(l, bad, kind, &f);
+	report_finding(&f, func, stack);
+	large_arm(l);  /* one report per damage */
 }
 
-/* Caller holds large_lock; l is off the live list. */
-static void unmap_block(struct large *l)
-{
-	pagemap_set(l->map, l->map_len, NULL);
-	os_unmap(l->map, l->map_len);
-	atomic_fetch_sub_explicit(&os_mapped_user, l->map_len, memory_order_relaxed);
-	atomic_fetch_add_explicit(&os_unmap_calls, 1, memory_order_relaxed);
-	l->hdr.kind = 0;
-	meta_free(l, sizeof(*l));
-}
-
-enum lookup large_free(void *p, uint32_t stack)
+enum lookup large_free(void *p, uint32_t stack, const char *func)
 {
 	struct large *l = lock_large_of(p);
 
@@ -210,29 +346,46 @@ enum lookup large_free(void *p, uint32_t stack)
 		l->next->prev = l->prev;
 	l->next = l->prev = NULL;
 	large_count--;
-	l->state = opt.large_quarantine ? REC_QUARANTINED : REC_FREED;
+	l->state = REC_QUARANTINED;
 	l->free_thread = os_thread_serial();
 	l->free_stack = stack;
+	graves[grave_next] = (struct grave){ (uintptr_t)l->user, l->size, l->alloc_stack, stack,
+	    l->alloc_thread, l->free_thread };
+	grave_next = (grave_next + 1) % GRAVE_MAX;
 	lock_give(&large_lock);
 
 	if (opt.canary)
-		check_slack(l, stack);
-	unsigned cap = opt.large_quarantine < LQ_MAX ? opt.large_quarantine : LQ_MAX;
-	if (cap == 0 || os_protect(data_start(l), l->data_len, false) != 0) {
+		check_slack(l, func, stack);
+	if (opt.large_quarantine == 0 || os_protect(area_of(l), l->data_len, false) != 0) {
 		lock_take(&large_lock);
-		unmap_block(l);
+		cache_put(l);
 		lock_give(&large_lock);
 		return LOOKUP_OK;
 	}
-	madvise(data_start(l), l->data_len, MADV_DONTNEED);
+	/* Big blocks give their pages back now and are unmapped when they
+	 * leave; the others stay resident, for the cache. */
+	bool resident = l->area_len <= opt.large_quarantine / 4;
+	if (!resident)
+		madvise(area_of(l), l->data_len, MADV_DONTNEED);
 	lock_take(&large_lock);
-	while (lq_count >= cap) {
-		unmap_block(lq_ring[lq_head]);
+	while (lq_count && (lq_count == LQ_MAX ||
+	    (resident && lq_bytes + l->area_len > opt.large_quarantine))) {
+		struct large *old = lq_ring[lq_head];
 		lq_head = (lq_head + 1) % LQ_MAX;
 		lq_count--;
+		if (old->area_len <= opt.large_quarantine / 4) {
+			lq_bytes -= old->area_len;
+			if (os_protect(area_of(old), old->data_len, true) == 0) {
+				cache_put(old);
+				continue;
+			}
+		}
+		unmap_block(old);
 	}
 	lq_ring[(lq_head + lq_count) % LQ_MAX] = l;
 	lq_count++;
+	if (resident)
+		lq_bytes += l->area_len;
 	lock_give(&large_lock);
 	return LOOKUP_OK;
 }
@@ -251,9 +404,9 @@ long large_usable(void *p)
 }
 
 /*
- * Shrinking stays in place; whole pages no longer needed at the end become
- * the new upper guard and are returned to the system. Growing stays in place
- * when the block still fits before the upper guard.
+ * In place when the block fits its area: growing opens pages of the
+ * reserve; shrinking by a page or more closes the pages no longer used
+ * (PROT_NONE, given back) but keeps them as reserve.
  */
 bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how)
 {
@@ -264,32 +417,29 @@ bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how)
 		return false;
 	}
 	*how = classify(l, p);
-	if (*how != LOOKUP_OK) {
-		lock_give(&large_lock);
-		return false;
-	}
 	*old_size = l->size;
-	char *data_end = data_start(l) + l->data_len;
-	if (size > (size_t)(data_end - l->user)) {
+	if (*how != LOOKUP_OK || size > (size_t)(area_of(l) + l->area_len - l->user)) {
 		lock_give(&large_lock);
 		return false;
 	}
+	lock_give(&large_lock);  /* the block is the caller's from here */
+
 	if (opt.canary)
-		check_slack(l, 0);
-	l->size = size;
+		check_slack(l, "realloc", 0);
+	char *rw_end = area_of(l) + l->data_len;
 	char *new_end = (char *)ft_align_up((uintptr_t)l->user + (size ? size : 1), os_page);
-	char *map_end = l->map + l->map_len;
-	if (l->guard_len && new_end + os_page < map_end && os_protect(new_end, os_page, false) == 0) {
-		size_t cut = (size_t)(map_end - (new_end + os_page));
-		pagemap_set(new_end + os_page, cut, NULL);
-		os_unmap(new_end + os_page, cut);
-		atomic_fetch_sub_explicit(&os_mapped_user, cut, memory_order_relaxed);
-		l->map_len -= cut;
-		l->data_len = (size_t)(new_end - data_start(l));
+	if (new_end > rw_end) {
+		if (os_protect(rw_end, (size_t)(new_end - rw_end), true) != 0)
+			return false;  /* out of memory for page tables: move instead */
+		l->data_len = (size_t)(new_end - area_of(l));
+	} else if (new_end < rw_end && l->guard_len) {
+		madvise(new_end, (size_t)(rw_end - new_end), MADV_DONTNEED);
+		if (os_protect(new_end, (size_t)(rw_end - new_end), false) == 0)
+			l->data_len = (size_t)(new_end - area_of(l));
 	}
+	l->size = size;
 	if (opt.canary)
 		large_arm(l);
-	lock_give(&large_lock);
 	return true;
 }
 
@@ -302,6 +452,17 @@ void large_foreach(void (*fn)(struct large *l, void *arg), void *arg)
 {
 	for (struct large *l = large_list; l; l = l->next)
 		fn(l, arg);
+}
+
+/* Caller holds large_lock: the damage finding of live block l, if any. */
+bool large_check_locked(const struct large *l, struct finding *f)
+{
+	enum report_kind kind;
+	const uint8_t *bad = slack_damage(l, &kind);
+
+	if (bad)
+		large_finding(l, bad, kind, f);
+	return bad != NULL;
 }
 
 /* Caller holds large_lock. */

@@ -19,7 +19,7 @@
  * code and never a fault. Results are copied out, the locks released, and
  * only then printed (symbolising may allocate).
  *
- * The other threads are stopped while the scan runs (see stop_world), their
+ * The other threads are stopped while the scan runs (see leak_stop_world), their
  * registers in signal frames on their stacks, so a block one of them has
  * just got is seen wherever it keeps it.
  *
@@ -40,6 +40,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #define LEAK_MAX_SHOWN 50      /* groups printed per list; the rest are counted */
@@ -51,8 +52,13 @@
 #define LEAK_TLS_WINDOW ((uintptr_t)64 << 10)  /* and bytes either side of the TLS pointer */
 #define LEAK_NO_REGION UINT32_MAX
 
-/* Read the stack pointer of the function this is inlined into. */
+/* Read the stack pointer of the function this is inlined into; the
+ * interrupted pc of a signal's ucontext. */
 #if defined(__x86_64__)
+static inline uintptr_t leak_context_pc(const void *uc)
+{
+	return (uintptr_t)((const ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+}
 static inline __attribute__((always_inline)) uintptr_t leak_sp(void)
 {
 	uintptr_t sp;
@@ -60,6 +66,10 @@ static inline __attribute__((always_inline)) uintptr_t leak_sp(void)
 	return sp;
 }
 #elif defined(__aarch64__)
+static inline uintptr_t leak_context_pc(const void *uc)
+{
+	return (uintptr_t)((const ucontext_t *)uc)->uc_mcontext.pc;
+}
 static inline __attribute__((always_inline)) uintptr_t leak_sp(void)
 {
 	uintptr_t sp;
@@ -67,6 +77,11 @@ static inline __attribute__((always_inline)) uintptr_t leak_sp(void)
 	return sp;
 }
 #else
+static inline uintptr_t leak_context_pc(const void *uc)
+{
+	(void)uc;
+	return 0;  /* unknown: never taken for our code */
+}
 static inline __attribute__((always_inline)) uintptr_t leak_sp(void)
 {
 	return (uintptr_t)__builtin_frame_address(0);
@@ -155,18 +170,60 @@ static char self_anchor;  /* an address inside our writable segment */
 /*
  * While the scan runs, every other thread waits in a signal handler: the
  * kernel saved all its registers in the signal frame on its stack, where
- * the scan sees them, and it cannot allocate, free or move a pointer. The
- * handler stays installed once used (a signal still pending in a thread
- * that blocks it must never meet the default action, which kills); it is
- * not installed over a handler the program set. Threads that block the
- * signal, or do not answer in time, run on: their registers are not seen.
+ * the scan sees them, and it cannot allocate, free or move a pointer.
+ *
+ * A thread caught inside our own code is let go and signalled again a
+ * little later: between taking a slot and handing out its address it may
+ * hold a live block only as a slot reference (or a LARGE descriptor), which
+ * no scan can read as a pointer. A thread waiting for an allocator lock sits
+ * in the kernel (libc's futex call), so it stops at once.
+ *
+ * The handler stays installed once used: a signal still pending in a thread
+ * that blocks it must never meet the default action, which kills. It is not
+ * installed over a handler of the program's. Threads that block the signal,
+ * or do not stop in time, run on, and what only their registers hold is
+ * not seen.
  */
 #define LEAK_STOP_SIGNAL (SIGRTMAX - 3)
 #define LEAK_STOP_WAIT_NS 200000000L  /* for all threads to stop */
+#define LEAK_STOP_RETRY_NS 50000L     /* between signals to a thread not stopped yet */
+#define LEAK_MAX_THREADS 4096         /* threads followed one by one; more are signalled once */
 
+enum stop_state {
+	STOP_GONE = 0,   /* exited, or never signalled */
+	STOP_PENDING,    /* signalled, not handled yet */
+	STOP_RETRY,      /* handled inside our code: to be signalled again */
+	STOP_STOPPED,    /* waiting in the handler */
+};
+struct stop_slot {
+	atomic_int tid;
+	atomic_int state;
+};
+
+static struct stop_slot stop_slots[LEAK_MAX_THREADS];
+static atomic_uint stop_nslots;
 static atomic_int stop_hold;    /* futex word: 1 while the world is stopped */
-static atomic_int stop_acks;    /* threads waiting in the handler */
 static atomic_bool stop_installed;
+static struct range self_text[4];  /* our code, when we are a library of our own */
+static size_t nself_text;
+
+static bool in_our_code(uintptr_t pc)
+{
+	for (size_t i = 0; i < nself_text; i++)
+		if (pc - self_text[i].lo < self_text[i].hi - self_text[i].lo)
+			return true;
+	return false;
+}
+
+static struct stop_slot *stop_slot_of(int tid)
+{
+	unsigned n = atomic_load(&stop_nslots);
+
+	for (unsigned i = 0; i < n; i++)
+		if (atomic_load(&stop_slots[i].tid) == tid)
+			return &stop_slots[i];
+	return NULL;
+}
 
 static void stop_handler(int sig, siginfo_t *si, void *uc)
 {
@@ -174,14 +231,21 @@ static void stop_handler(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	(void)si;
-	(void)uc;
 	__builtin_unwind_init();
-	if (atomic_load(&stop_hold)) {
-		atomic_fetch_add(&stop_acks, 1);
-		while (atomic_load(&stop_hold))
-			syscall(SYS_futex, &stop_hold, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
-		atomic_fetch_sub(&stop_acks, 1);
+	struct stop_slot *me = stop_slot_of((int)syscall(SYS_gettid));
+	if (!atomic_load(&stop_hold)) {
+		errno = saved;  /* a late signal: the scan is over */
+		return;
 	}
+	if (me && in_our_code(leak_context_pc(uc))) {
+		atomic_store(&me->state, STOP_RETRY);
+		errno = saved;
+		return;
+	}
+	if (me)
+		atomic_store(&me->state, STOP_STOPPED);
+	while (atomic_load(&stop_hold))
+		syscall(SYS_futex, &stop_hold, FUTEX_WAIT_PRIVATE, 1, NULL, NULL, 0);
 	errno = saved;
 }
 
@@ -214,50 +278,84 @@ static void nap(long ns)
 		;
 }
 
-/* Signal every thread listed in /proc/self/task but this one, reading the
- * directory into buf; returns how many were signalled. */
-static unsigned signal_others(char *buf, size_t len)
+/* False when the thread is gone. */
+static bool stop_signal(int tid)
+{
+	return syscall(SYS_tgkill, getpid(), tid, LEAK_STOP_SIGNAL) == 0 || errno != ESRCH;
+}
+
+/* Note and signal every thread in /proc/self/task but this one, reading the
+ * directory into buf. */
+static void signal_others(char *buf, size_t len)
 {
 	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	pid_t pid = getpid(), self = (pid_t)os_tid();
-	unsigned sent = 0;
+	int self = (int)os_tid();
 	long n;
 
 	if (fd < 0)
-		return 0;
+		return;
 	while ((n = syscall(SYS_getdents64, fd, buf, len)) > 0) {
 		for (long off = 0; off < n;) {
 			const char *d = buf + off;
 			unsigned short reclen;
 			memcpy(&reclen, d + 16, sizeof reclen);  /* struct linux_dirent64 */
-			const char *name = d + 19;
 			off += reclen;
-			pid_t tid = 0;
-			for (; *name >= '0' && *name <= '9'; name++)
-				tid = tid * 10 + (*name - '0');
-			if (tid > 0 && tid != self &&
-			    syscall(SYS_tgkill, pid, tid, LEAK_STOP_SIGNAL) == 0)
-				sent++;
+			int tid = 0;
+			for (const char *c = d + 19; *c >= '0' && *c <= '9'; c++)
+				tid = tid * 10 + (*c - '0');
+			if (tid <= 0 || tid == self)
+				continue;
+			unsigned i = atomic_load(&stop_nslots);
+			if (i < LEAK_MAX_THREADS) {
+				atomic_store(&stop_slots[i].tid, tid);
+				atomic_store(&stop_slots[i].state, STOP_PENDING);
+				atomic_store(&stop_nslots, i + 1);
+			}
+			if (!stop_signal(tid) && i < LEAK_MAX_THREADS)
+				atomic_store(&stop_slots[i].state, STOP_GONE);
 		}
 	}
 	close(fd);
-	return sent;
 }
 
-/* With every allocator lock held (so no stopped thread holds one). */
-static void stop_world(char *buf, size_t len)
+/* True when every followed thread has stopped (or gone); signals again
+ * those that were caught inside our code. */
+static bool all_stopped(void)
 {
+	unsigned n = atomic_load(&stop_nslots);
+	bool all = true;
+
+	for (unsigned i = 0; i < n; i++) {
+		int st = atomic_load(&stop_slots[i].state);
+		if (st == STOP_STOPPED || st == STOP_GONE)
+			continue;
+		all = false;
+		if (st == STOP_RETRY) {
+			atomic_store(&stop_slots[i].state, STOP_PENDING);
+			if (!stop_signal(atomic_load(&stop_slots[i].tid)))
+				atomic_store(&stop_slots[i].state, STOP_GONE);
+		}
+	}
+	return all;
+}
+
+/* Stop every other thread. Call with every allocator lock held (so no
+ * stopped thread holds one) and allocate nothing until leak_resume_world().
+ * Best effort: see above. */
+void leak_stop_world(void)
+{
+	char buf[4096];
+
 	if (!stop_handler_ready())
 		return;
-	atomic_store(&stop_acks, 0);
+	atomic_store(&stop_nslots, 0);
 	atomic_store(&stop_hold, 1);
-	unsigned sent = signal_others(buf, len);
-	for (long waited = 0; (unsigned)atomic_load(&stop_acks) < sent &&
-	    waited < LEAK_STOP_WAIT_NS; waited += 50000)
-		nap(50000);
+	signal_others(buf, sizeof buf);
+	for (long waited = 0; waited < LEAK_STOP_WAIT_NS && !all_stopped(); waited += LEAK_STOP_RETRY_NS)
+		nap(LEAK_STOP_RETRY_NS);
 }
 
-static void resume_world(void)
+void leak_resume_world(void)
 {
 	if (!atomic_load(&stop_hold))
 		return;
@@ -659,6 +757,10 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (self && ph->p_type == PT_LOAD && (ph->p_flags & PF_X) &&
+		    nself_text < sizeof(self_text) / sizeof(self_text[0]))
+			self_text[nself_text++] = (struct range){ info->dlpi_addr + ph->p_vaddr,
+			    info->dlpi_addr + ph->p_vaddr + ph->p_memsz };
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
 			continue;
 		uintptr_t lo = ft_align_down(info->dlpi_addr + ph->p_vaddr, os_page);
@@ -1130,7 +1232,7 @@ static bool scan_locked(struct leak_scan *s, int maps_fd, bool show_reachable)
 		return c.nblocks == 0;
 	if (!scratch_map(s, &c))
 		return false;
-	stop_world(s->buf, LEAK_BUF);
+	leak_stop_world();
 	snapshot(s);
 	add_excl(s, (uintptr_t)s->scratch, (uintptr_t)s->scratch + s->scratch_len);
 	for (size_t i = 0; i < nself_segs; i++)
@@ -1149,18 +1251,35 @@ static bool scan_locked(struct leak_scan *s, int maps_fd, bool show_reachable)
 	return true;
 }
 
+/* One check at a time (they share the statics above). Held by the pid of
+ * the process running one: a child forked meanwhile takes it over. */
+static atomic_int leak_busy;
+
+static void leak_busy_take(void)
+{
+	int me = getpid(), expect = 0;
+
+	while (!atomic_compare_exchange_strong(&leak_busy, &expect, me)) {
+		if (expect != me && atomic_compare_exchange_strong(&leak_busy, &expect, me))
+			return;  /* left over from the parent of this child */
+		nap(1000000);
+		expect = 0;
+	}
+}
+
 /* sp: the caller's stack pointer; its registers are saved above it. */
 static FT_NOINLINE void leak_run(const struct leak_request *rq, uintptr_t sp, uintptr_t tp)
 {
 	struct leak_scan s = { .pid = getpid(), .vm_read = true, .sp = sp, .tp = tp };
 	int saved = errno;
 
-	nself_segs = nfallback_segs = 0;
+	leak_busy_take();
+	nself_segs = nfallback_segs = nself_text = 0;
 	dl_iterate_phdr(phdr_cb, NULL);
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	ft_lock_all();
 	bool ok = scan_locked(&s, fd, rq->show_reachable);
-	resume_world();
+	leak_resume_world();
 	ft_unlock_all();
 	if (fd >= 0)
 		close(fd);
@@ -1172,6 +1291,7 @@ static FT_NOINLINE void leak_run(const struct leak_request *rq, uintptr_t sp, ui
 		print_line(rq->fd, "ftmalloc: leak check skipped: no memory for its scratch space\n");
 	if (s.groups)
 		os_unmap(s.groups, ft_align_up(s.gcap * sizeof(struct lgroup), os_page));
+	atomic_store(&leak_busy, 0);
 	errno = saved;
 }
 

@@ -20,6 +20,8 @@
 struct meta_free_node { struct meta_free_node *next; };
 
 static struct lock meta_lock;
+/* In the page map, so that the leak scan never takes our memory for roots. */
+static struct region meta_region = { REGION_META };
 static struct meta_free_node *meta_bins[META_NBINS];
 static char *slab_cur, *slab_end;
 
@@ -40,6 +42,7 @@ static void *carve(size_t len)
 		if (!s)
 			return NULL;
 		os_name(s, META_SLAB, "ftmalloc:meta");
+		pagemap_set(s, META_SLAB, &meta_region);
 		slab_cur = s;
 		slab_end = s + META_SLAB;
 	}
@@ -52,8 +55,10 @@ void *meta_alloc(size_t size)
 {
 	if (size > ((size_t)1 << META_MAX_SHIFT)) {
 		void *p = os_map(ft_align_up(size, os_page), true);
-		if (p)
+		if (p) {
 			os_name(p, ft_align_up(size, os_page), "ftmalloc:meta");
+			pagemap_set(p, ft_align_up(size, os_page), &meta_region);
+		}
 		return p;
 	}
 	unsigned b = bin_of(size);
@@ -78,6 +83,7 @@ void meta_free(void *p, size_t size)
 	if (!p)
 		return;
 	if (size > ((size_t)1 << META_MAX_SHIFT)) {
+		pagemap_set(p, ft_align_up(size, os_page), NULL);
 		os_unmap(p, ft_align_up(size, os_page));
 		return;
 	}

@@ -27,6 +27,7 @@ atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
 static __thread uint32_t t_tid;
 static __thread uint32_t t_serial_plus1;  /* 0: not numbered yet */
 static atomic_uint next_serial;
+static atomic_uint_least8_t alive[(1u << 16) / 8];  /* thread numbers still running */
 
 void os_init(void)
 {
@@ -93,6 +94,7 @@ uint16_t os_thread_serial(void)
 	if (FT_UNLIKELY(t_serial_plus1 == 0)) {
 		uint32_t s = atomic_fetch_add(&next_serial, 1) & 0xffff;
 		t_serial_plus1 = s + 1;
+		atomic_fetch_or(&alive[s / 8], (uint8_t)(1u << (s % 8)));
 	}
 	return (uint16_t)(t_serial_plus1 - 1);
 }
@@ -100,4 +102,17 @@ uint16_t os_thread_serial(void)
 void os_forget_tid(void)
 {
 	t_tid = 0;
+}
+
+void os_thread_gone(void)
+{
+	if (t_serial_plus1) {
+		uint32_t s = t_serial_plus1 - 1;
+		atomic_fetch_and(&alive[s / 8], (uint8_t)~(1u << (s % 8)));
+	}
+}
+
+bool os_thread_alive(uint16_t serial)
+{
+	return atomic_load(&alive[serial / 8]) & (1u << (serial % 8));
 }

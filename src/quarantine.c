@@ -4,7 +4,9 @@
  * poison byte when the block leaves (or at exit, by check.c).
  *
  * One FIFO per thread, bounded by opt.quarantine bytes of slots, so free()
- * takes no lock; a thread's quarantine drains when the thread exits.
+ * takes no lock. When a thread exits, its blocks move to one shared FIFO of
+ * orphans (same bound, under a lock), so a write after free into a block
+ * freed by a finished thread is still caught.
  * Entries are slot references, never pointers into the program's memory.
  *
  * May call: zone.c (poison check), tcache.c (tcache_put), meta.c.
@@ -22,6 +24,8 @@ struct qring {
 
 static __thread struct qring *t_quar;
 static __thread bool t_quar_retired;
+static struct qring *orphans;  /* under orphan_lock */
+static struct lock orphan_lock;
 
 /* The block leaves quarantine: poison checked, slot reusable. */
 static void release(uint64_t ref)
@@ -44,10 +48,20 @@ static void evict_oldest(struct qring *q)
 	release(ref);
 }
 
+static void push(struct qring *q, uint64_t ref)
+{
+	size_t size = zone_ref_zone(ref)->slot_size;
+
+	while (q->count && (q->bytes + size > opt.quarantine || q->count == Q_CAP))
+		evict_oldest(q);
+	q->ref[(q->head + q->count) % Q_CAP] = ref;
+	q->count++;
+	q->bytes += size;
+}
+
 void quarantine_put(struct zone *z, unsigned idx)
 {
 	struct qring *q = t_quar;
-	size_t size = z->slot_size;
 
 	if (FT_UNLIKELY(q == NULL)) {
 		if (t_quar_retired || (q = meta_alloc(sizeof(*q))) == NULL) {
@@ -56,11 +70,7 @@ void quarantine_put(struct zone *z, unsigned idx)
 		}
 		t_quar = q;
 	}
-	while (q->count && (q->bytes + size > opt.quarantine || q->count == Q_CAP))
-		evict_oldest(q);
-	q->ref[(q->head + q->count) % Q_CAP] = zone_slot_ref(z, idx);
-	q->count++;
-	q->bytes += size;
+	push(q, zone_slot_ref(z, idx));
 }
 
 void quarantine_thread_exit(void)
@@ -70,8 +80,23 @@ void quarantine_thread_exit(void)
 	if (!q)
 		return;
 	t_quar_retired = true;
-	while (q->count)
-		evict_oldest(q);
 	t_quar = NULL;
+	lock_take(&orphan_lock);
+	if (!orphans)
+		orphans = meta_alloc(sizeof(*orphans));
+	while (q->count) {
+		uint64_t ref = q->ref[q->head];
+		q->head = (q->head + 1) % Q_CAP;
+		q->count--;
+		if (orphans)
+			push(orphans, ref);
+		else
+			release(ref);
+	}
+	lock_give(&orphan_lock);
 	meta_free(q, sizeof(*q));
 }
+
+void quarantine_lock_all(void) { lock_take(&orphan_lock); }
+void quarantine_unlock_all(void) { lock_give(&orphan_lock); }
+void quarantine_reset_locks(void) { lock_reset(&orphan_lock); }

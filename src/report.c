@@ -123,23 +123,30 @@ void report_block_stacks(struct fmt_out *o, const struct report_block *blk)
 	report_thread_stack(o, "allocated", blk->alloc_thread, blk->alloc_stack);
 }
 
-void report_hexdump(struct fmt_out *o, const void *addr, size_t len, const void *mark)
+static void hexdump(struct fmt_out *o, const uint8_t *bytes, uintptr_t at, size_t len, uintptr_t mark)
 {
-	const uint8_t *p = (const uint8_t *)ft_align_down((uintptr_t)addr, 16);
-	const uint8_t *end = (const uint8_t *)addr + len;
-
 	fmt_puts(o, "  bytes around it ([..] first damaged):\n");
-	for (; p < end; p += 16) {
-		fmt_printf(o, "    %p:", (const void *)p);
-		for (int i = 0; i < 16; i++) {
-			const uint8_t *b = p + i;
-			if (b == mark)
-				fmt_printf(o, "[%02x]", *b);
+	for (size_t row = 0; row < len; row += 16) {
+		fmt_printf(o, "    %p:", (void *)(at + row));
+		for (size_t i = row; i < row + 16 && i < len; i++) {
+			if (at + i == mark)
+				fmt_printf(o, "[%02x]", bytes[i]);
 			else
-				fmt_printf(o, " %02x ", *b);
+				fmt_printf(o, " %02x ", bytes[i]);
 		}
 		fmt_putc(o, '\n');
 	}
+}
+
+void report_finding(const struct finding *f, const char *func, uint32_t stack)
+{
+	struct fmt_out o;
+
+	report_begin(&o, f->kind, f->bad, &f->blk, func);
+	report_stack(&o, "detected at", stack ? stack : bt_capture());
+	report_block_stacks(&o, &f->blk);
+	hexdump(&o, f->bytes, f->bytes_at, f->bytes_len, f->bad);
+	report_end(&o);
 }
 
 void report_end(struct fmt_out *o)

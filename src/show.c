@@ -39,11 +39,11 @@ struct snapshot {
 	bool extended;                 /* quarantined blocks and damage too */
 };
 
-static long zone_damage(struct zone *z, unsigned i, const struct rec *r, uintptr_t start)
+static long damage_at(struct zone *z, unsigned i, uintptr_t start)
 {
-	if (!zone_block_damaged(z, i, r->state == REC_QUARANTINED))
-		return NO_DAMAGE;
-	return zone_first_damage(z, i) - (long)start;
+	struct finding f;
+
+	return zone_damage(z, i, &f) ? (long)(f.bad - start) : NO_DAMAGE;
 }
 
 static void snap_zone(struct zone *z, void *arg)
@@ -65,7 +65,7 @@ static void snap_zone(struct zone *z, void *arg)
 		uintptr_t start = (uintptr_t)zone_slot_user(z, i) + (size_t)r->align_off * FT_ALIGN;
 		s->blocks[s->nblocks++] = (struct show_block){ start, r->size,
 		    z->slot_size - (size_t)r->align_off * FT_ALIGN, r->alloc_stack, r->alloc_thread,
-		    r->state, s->extended ? zone_damage(z, i, r, start) : NO_DAMAGE };
+		    r->state, s->extended ? damage_at(z, i, start) : NO_DAMAGE };
 	}
 	if (s->nblocks == first)
 		return;  /* only slots waiting in thread caches */
@@ -79,9 +79,11 @@ static void snap_large(struct large *l, void *arg)
 
 	if (s->cap_zones) {
 		s->zones[s->nzones] = (struct show_zone){ (uintptr_t)l->map, "LARGE", s->nblocks, 1, 1, 1 };
+		struct finding f;
 		s->blocks[s->nblocks] = (struct show_block){ (uintptr_t)l->user, l->size,
 		    l->data_len - (size_t)(l->user - (l->map + l->guard_len)), l->alloc_stack,
-		    l->alloc_thread, l->state, NO_DAMAGE };
+		    l->alloc_thread, l->state,
+		    s->extended && large_check_locked(l, &f) ? (long)(f.bad - (uintptr_t)l->user) : NO_DAMAGE };
 	}
 	s->nzones++;
 	s->nblocks++;

@@ -73,6 +73,7 @@ void tcache_thread_exit(void *unused)
 	struct tcache *c = t_cache;
 
 	(void)unused;
+	os_thread_gone();
 	quarantine_thread_exit();  /* its blocks go to the cache first */
 	if (!c)
 		return;
@@ -138,7 +139,7 @@ void *zone_alloc(size_t size, bool *zeroed, uint32_t stack)
 	return user;
 }
 
-enum lookup zone_free(struct zone *z, void *p, uint32_t stack)
+enum lookup zone_free(struct zone *z, void *p, uint32_t stack, const char *func)
 {
 	unsigned idx;
 	enum lookup how = zone_find(z, p, &idx);
@@ -154,7 +155,7 @@ enum lookup zone_free(struct zone *z, void *p, uint32_t stack)
 	r->free_thread = os_thread_serial();
 	r->free_stack = stack;
 	if (opt.canary)
-		zone_check_block(z, idx, "free", stack);
+		zone_check_block(z, idx, func, stack);
 	if (opt.quarantine) {
 		memset(p, opt.free_fill, r->size);
 		quarantine_put(z, idx);

@@ -305,78 +305,80 @@ void zone_describe(struct zone *z, const void *p, struct report_block *blk)
 	blk->freed = state != REC_LIVE;
 }
 
-static void report_damage(enum report_kind kind, struct zone *z, unsigned idx,
-    const uint8_t *bad, const char *func, uint32_t stack)
+/* Copy out what a report of damage at bad in slot idx needs. */
+static void zone_finding(struct zone *z, unsigned idx, const uint8_t *bad,
+    enum report_kind kind, struct finding *f)
 {
-	struct report_block blk;
-	struct fmt_out o;
 	struct slot_span sp = span_of(z, idx);
+	uintptr_t lo = (uintptr_t)sp.head, hi = (uintptr_t)sp.tail + sp.tail_len;
+	uintptr_t from = ft_align_down((uintptr_t)bad, 16) - 16;
 
-	zone_describe(z, sp.user, &blk);
-	report_begin(&o, kind, (uintptr_t)bad, &blk, func);
-	report_stack(&o, "detected at", stack ? stack : bt_capture());
-	report_block_stacks(&o, &blk);
-	const uint8_t *from = (const uint8_t *)bad - 16 < (const uint8_t *)sp.head
-	    ? (const uint8_t *)sp.head : (const uint8_t *)bad - 16;
-	report_hexdump(&o, from, 48, bad);
-	report_end(&o);
+	zone_describe(z, sp.user, &f->blk);
+	f->kind = kind;
+	f->bad = (uintptr_t)bad;
+	if (from < lo)
+		from = lo;
+	f->bytes_len = hi - from < sizeof(f->bytes) ? hi - from : sizeof(f->bytes);
+	f->bytes_at = from;
+	memcpy(f->bytes, (const void *)from, f->bytes_len);
+}
+
+/* The first canary damage of slot idx's block, and its kind. */
+static const uint8_t *canary_hit(struct zone *z, unsigned idx, enum report_kind *kind)
+{
+	struct slot_span sp = span_of(z, idx);
+	const uint8_t *bad = canary_damage(sp.tail, sp.tail_len);
+
+	*kind = KIND_HEAP_BUFFER_OVERFLOW;
+	if (bad)
+		return bad;
+	*kind = KIND_HEAP_BUFFER_UNDERFLOW;
+	return canary_damage_last(sp.head, sp.head_len);
+}
+
+bool zone_damage(struct zone *z, unsigned idx, struct finding *f)
+{
+	struct slot_span sp = span_of(z, idx);
+	const uint8_t *bad;
+	enum report_kind kind;
+
+	if (z->recs[idx].state == REC_QUARANTINED &&
+	    (bad = fill_damage(sp.user, z->recs[idx].size, opt.free_fill))) {
+		zone_finding(z, idx, bad, KIND_USE_AFTER_FREE, f);
+		return true;
+	}
+	if (!opt.canary || !(bad = canary_hit(z, idx, &kind)))
+		return false;
+	zone_finding(z, idx, bad, kind, f);
+	return true;
 }
 
 bool zone_check_block(struct zone *z, unsigned idx, const char *func, uint32_t stack)
 {
-	struct slot_span sp = span_of(z, idx);
-	const uint8_t *bad = canary_damage(sp.tail, sp.tail_len);
-	bool ok = true;
+	enum report_kind kind;
+	const uint8_t *bad = canary_hit(z, idx, &kind);
+	struct finding f;
 
-	if (bad) {
-		report_damage(KIND_HEAP_BUFFER_OVERFLOW, z, idx, bad, func, stack);
-		canary_fill(sp.tail, sp.tail_len);  /* one report per damage */
-		ok = false;
-	}
-	bad = canary_damage_last(sp.head, sp.head_len);
-	if (bad) {
-		report_damage(KIND_HEAP_BUFFER_UNDERFLOW, z, idx, bad, func, stack);
-		canary_fill(sp.head, sp.head_len);
-		ok = false;
-	}
-	return ok;
+	if (!bad)
+		return true;
+	zone_finding(z, idx, bad, kind, &f);
+	report_finding(&f, func, stack);
+	zone_arm_block(z, idx);  /* one report per damage */
+	return false;
 }
 
 bool zone_check_poison(struct zone *z, unsigned idx, const char *func)
 {
 	struct slot_span sp = span_of(z, idx);
 	const uint8_t *bad = fill_damage(sp.user, z->recs[idx].size, opt.free_fill);
+	struct finding f;
 
 	if (!bad)
 		return true;
-	report_damage(KIND_USE_AFTER_FREE, z, idx, bad, func, 0);
+	zone_finding(z, idx, bad, KIND_USE_AFTER_FREE, &f);
+	report_finding(&f, func, 0);
 	memset(sp.user, opt.free_fill, z->recs[idx].size);
 	return false;
-}
-
-/* Address of the first damaged byte of slot idx's block (canary or, when
- * quarantined, poison), or 0 if intact. */
-long zone_first_damage(struct zone *z, unsigned idx)
-{
-	struct slot_span sp = span_of(z, idx);
-	const uint8_t *bad;
-
-	if (z->recs[idx].state == REC_QUARANTINED &&
-	    (bad = fill_damage(sp.user, z->recs[idx].size, opt.free_fill)))
-		return (long)(uintptr_t)bad;
-	if ((bad = canary_damage_last(sp.head, sp.head_len)) || (bad = canary_damage(sp.tail, sp.tail_len)))
-		return (long)(uintptr_t)bad;
-	return 0;
-}
-
-/* Damage test without reporting (check.c, under the locks). */
-bool zone_block_damaged(struct zone *z, unsigned idx, bool poison)
-{
-	struct slot_span sp = span_of(z, idx);
-
-	if (poison)
-		return fill_damage(sp.user, z->recs[idx].size, opt.free_fill) != NULL;
-	return opt.canary && (canary_damage(sp.tail, sp.tail_len) || canary_damage(sp.head, sp.head_len));
 }
 
 void zone_lock_all(void)

@@ -224,11 +224,11 @@ static void *churn_thread(void *arg)
 	return NULL;
 }
 
-NOINLINE void do_churn(void)
+NOINLINE void do_churn(unsigned nthreads)
 {
 	pthread_t t;
 
-	for (uintptr_t i = 0; i < 2; i++)
+	for (uintptr_t i = 0; i < nthreads; i++)
 		pthread_create(&t, NULL, churn_thread, (void *)i);
 	usleep(20000);
 }
@@ -287,7 +287,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "reach-thread"))
 		do_reach_thread();
 	else if (!strcmp(what, "churn"))
-		do_churn();
+		do_churn(argc > 2 ? (unsigned)atoi(argv[2]) : 2);
 	else if (!strcmp(what, "lost-thread"))
 		do_lost_thread();
 	else if (!strcmp(what, "freed"))
