@@ -62,7 +62,7 @@ install: all
 	install -m 755 $(NAME) $(DESTDIR)$(PREFIX)/lib/$(NAME)
 	ln -sf $(NAME) $(DESTDIR)$(PREFIX)/lib/$(LINK)
 	install -m 644 include/ftmalloc.h $(DESTDIR)$(PREFIX)/include/ftmalloc.h
-	for t in tools/*; do [ -f "$$t" ] && install -m 755 "$$t" $(DESTDIR)$(PREFIX)/bin/; done; true
+	for t in tools/*; do case "$$t" in */install-deps) ;; *) [ -f "$$t" ] && install -m 755 "$$t" $(DESTDIR)$(PREFIX)/bin/;; esac; done; true
 	for m in man/*.3; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
 
 .PHONY: all clean fclean re test bench demo install

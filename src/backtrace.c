@@ -28,7 +28,7 @@
 #include <string.h>
 
 #define BT_DEFAULT_DEPTH 16
-#define BT_NBUCKETS (1u << 16)          /* hash chains; 512 KiB, touched lazily */
+#define BT_NBUCKETS (1u << 14)          /* hash chains; 128 KiB, made resident at init */
 #define BT_CHUNK (256u << 10)           /* stack records are carved from these */
 #define BT_PAGE_IDS 8192u               /* ids per page of the id -> stack table */
 #define BT_NPAGES 2048u                 /* so at most 16M distinct stacks */
@@ -137,6 +137,10 @@ void bt_init(void)
 	if (!buckets)
 		return;
 	os_name(buckets, BT_NBUCKETS * sizeof(*buckets), "ftmalloc:stacks");
+	/* Resident now, once: a new stack then costs no page fault of its own
+	 * (its chain head is a random page), which keeps the allocator's cost
+	 * per allocation flat. */
+	memset((void *)buckets, 0, BT_NBUCKETS * sizeof(*buckets));
 	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		dlerror();

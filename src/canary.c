@@ -46,36 +46,43 @@ static inline uint64_t word_at(uintptr_t a)
 	return mix64(canary_secret ^ (a >> 3));
 }
 
-static inline uint8_t byte_at(uintptr_t a)
+/*
+ * All three work a whole aligned 8-byte word at a time, with a mask for the
+ * bytes of the word inside [start, start + len): one mix per word. Bytes of
+ * a word outside the range are left as they are (little-endian: byte i of a
+ * word is bits 8i..8i+7).
+ */
+static inline uint64_t range_mask(uintptr_t w, uintptr_t start, uintptr_t end)
 {
-	return (uint8_t)(word_at(a) >> ((a & 7) * 8));
+	uint64_t m = ~0ULL;
+
+	if (start > w)
+		m <<= (start - w) * 8;
+	if (end < w + 8)
+		m &= ~0ULL >> ((w + 8 - end) * 8);
+	return m;
 }
 
 void canary_fill(void *start, size_t len)
 {
 	uintptr_t a = (uintptr_t)start, end = a + len;
 
-	while (a < end && (a & 7))
-		*(uint8_t *)a = byte_at(a), a++;
-	for (; a + 8 <= end; a += 8)
-		*(uint64_t *)a = word_at(a);
-	for (; a < end; a++)
-		*(uint8_t *)a = byte_at(a);
+	for (uintptr_t w = a & ~(uintptr_t)7; w < end; w += 8) {
+		uint64_t m = range_mask(w, a, end);
+		uint64_t *p = (uint64_t *)w;
+		*p = m == ~0ULL ? word_at(w) : (*p & ~m) | (word_at(w) & m);
+	}
 }
 
 const uint8_t *canary_damage(const void *start, size_t len)
 {
 	uintptr_t a = (uintptr_t)start, end = a + len;
 
-	for (; a < end && (a & 7); a++)
-		if (*(const uint8_t *)a != byte_at(a))
-			return (const uint8_t *)a;
-	for (; a + 8 <= end; a += 8)
-		if (*(const uint64_t *)a != word_at(a))
-			break;
-	for (; a < end; a++)
-		if (*(const uint8_t *)a != byte_at(a))
-			return (const uint8_t *)a;
+	for (uintptr_t w = a & ~(uintptr_t)7; w < end; w += 8) {
+		uint64_t diff = (*(const uint64_t *)w ^ word_at(w)) & range_mask(w, a, end);
+		if (diff)
+			return (const uint8_t *)(w + (unsigned)__builtin_ctzll(diff) / 8);
+	}
 	return NULL;
 }
 
@@ -83,12 +90,18 @@ const uint8_t *canary_damage(const void *start, size_t len)
  * the byte nearest to it. */
 const uint8_t *canary_damage_last(const void *start, size_t len)
 {
-	const uint8_t *hit = NULL;
+	uintptr_t a = (uintptr_t)start, end = a + len;
 
-	for (uintptr_t a = (uintptr_t)start; a < (uintptr_t)start + len; a++)
-		if (*(const uint8_t *)a != byte_at(a))
-			hit = (const uint8_t *)a;
-	return hit;
+	if (len == 0)
+		return NULL;
+	for (uintptr_t w = (end - 1) & ~(uintptr_t)7; w + 8 > a; w -= 8) {
+		uint64_t diff = (*(const uint64_t *)w ^ word_at(w)) & range_mask(w, a, end);
+		if (diff)
+			return (const uint8_t *)(w + (63 - (unsigned)__builtin_clzll(diff)) / 8);
+		if (w < 8)
+			break;
+	}
+	return NULL;
 }
 
 const uint8_t *fill_damage(const void *start, size_t len, uint8_t fill)

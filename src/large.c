@@ -13,10 +13,10 @@
  * The slack on either side of a block carries canaries, checked at free,
  * realloc and exit. A freed block stays PROT_NONE in a quarantine FIFO
  * (opt.large_quarantine bytes), so any later access faults and segv.c
- * reports a use after free. When it leaves, a mapping of 64 KiB or more is
- * kept, read-write, in a small cache for the next LARGE request of about its
- * size: no mmap, no page faults. Smaller ones, and what the cache cannot
- * hold, are unmapped. A graveyard remembers the last freed blocks, so a
+ * reports a use after free. When it leaves it is unmapped - unless the
+ * large_cache option asks to keep mappings of 64 KiB or more, read-write,
+ * for the next LARGE request of about their size: no mmap, no page faults,
+ * for programs that churn big buffers. A graveyard remembers the last freed blocks, so a
  * second free of an unmapped block is still a double free with its stacks.
  *
  * Descriptors live in meta.c memory under one lock; the page map points
@@ -33,8 +33,7 @@
 #include <sys/mman.h>
 
 #define LQ_MAX 4096                 /* blocks in quarantine, at most */
-#define CACHE_MAX 16                /* mappings kept for reuse */
-#define CACHE_BYTES ((size_t)64 << 20)
+#define CACHE_MAX 16                /* mappings kept for reuse, at most */
 #define CACHE_MIN ((size_t)64 << 10) /* smaller mappings are cheap: unmap them */
 #define GRAVE_MAX 1024
 #define SLACK_CANARY 64             /* canary bytes armed on either side of a block */
@@ -97,12 +96,12 @@ static struct large *cache_take(size_t need)
 /* Caller holds large_lock; l's area is read-write and l is off the lists. */
 static void cache_put(struct large *l)
 {
-	if (l->area_len < CACHE_MIN || l->area_len > CACHE_BYTES / 2 || l->data_len != l->area_len ||
+	if (l->area_len < CACHE_MIN || l->area_len > opt.large_cache / 2 || l->data_len != l->area_len ||
 	    l->guard_len != (opt.guard ? os_page : 0)) {
 		unmap_block(l);
 		return;
 	}
-	while (cache_count && (cache_count == CACHE_MAX || cache_bytes + l->area_len > CACHE_BYTES)) {
+	while (cache_count && (cache_count == CACHE_MAX || cache_bytes + l->area_len > opt.large_cache)) {
 		struct large *old = cache[0];
 		memmove(&cache[0], &cache[1], (cache_count - 1) * sizeof(cache[0]));
 		cache_count--;
