@@ -27,6 +27,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 LIB=${FTMALLOC_LIB:-}
 export LC_ALL=C TZ=UTC LANG=C
 unset LANGUAGE LD_PRELOAD
+# run from "make test": the outer make's variables would make the inner
+# makes print "Entering directory" lines with the (differing) work paths
+unset MAKELEVEL MAKEFLAGS MFLAGS
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 export PYTHONDONTWRITEBYTECODE=1 PYTHONHASHSEED=0

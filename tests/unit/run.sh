@@ -106,6 +106,7 @@ if [ "$mode" = glibc ]; then
 	echo "SKIP: zones-and-show_alloc_mem: linked with -lft_malloc, not run against glibc"
 else
 	run_prog "${core[@]}" "$b/zones"
+	run_prog "$b/showex"
 fi
 run_prog "${preload[@]}" "$b/threads"
 run_prog "${core[@]}" "${preload[@]}" "$b/pagefaults"
