@@ -2,6 +2,11 @@
  * check.c - whole-heap checks: every live block's canaries and every
  * quarantined block's poison, at exit and on demand.
  *
+ * Zone descriptors and block records are checked for consistency on the
+ * way (what a stray write into our own metadata would break): an
+ * inconsistent zone is reported as heap-corruption and its blocks are not
+ * followed.
+ *
  * Damage is copied out (struct finding) while every lock is held and
  * reported after the locks are released: reporting symbolises stacks, which
  * must never run under an allocator lock, and by then the block may be gone.
@@ -35,11 +40,39 @@ static void add(struct findings *fs, const struct finding *f)
 		fs->more++;
 }
 
+/* Why zone z's descriptor cannot be right, or NULL. */
+static const char *zone_insane(const struct zone *z)
+{
+	if (z->nslots == 0 || z->bump > z->nslots || z->nfree > z->bump)
+		return "slot counts out of range";
+	if (z->nout != z->bump - z->nfree)
+		return "slots out of the zone do not add up";
+	if (z->slot_size != zone_class_size(z->cls) || z->stride != z->slot_size + FT_REDZONE)
+		return "slot size does not match the size class";
+	for (unsigned i = 0; i < z->nfree; i++)
+		if (z->free_idx[i] >= z->bump || z->recs[z->free_idx[i]].state == REC_LIVE)
+			return "a free slot is out of range or live";
+	for (unsigned i = 0; i < z->bump; i++) {
+		const struct rec *r = &z->recs[i];
+		if (r->state > REC_QUARANTINED ||
+		    (r->state != REC_UNUSED && (size_t)r->align_off * FT_ALIGN + r->size > z->slot_size))
+			return "a block record is out of range";
+	}
+	return NULL;
+}
+
 static void check_zone(struct zone *z, void *arg)
 {
 	struct findings *fs = arg;
 	struct finding f;
+	const char *why = zone_insane(z);
 
+	if (why) {
+		f = (struct finding){ .kind = KIND_HEAP_CORRUPTION, .bad = (uintptr_t)z->base,
+		    .corrupt = why };
+		add(fs, &f);
+		return;
+	}
 	for (unsigned i = 0; i < z->bump; i++) {
 		const struct rec *r = &z->recs[i];
 		uint8_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);

@@ -412,6 +412,7 @@ struct finding {
 	uintptr_t bytes_at;     /* address of bytes[0] */
 	size_t bytes_len;
 	uint8_t bytes[64];
+	const char *corrupt;    /* heap-corruption: what is inconsistent */
 };
 /* A whole report of a finding: detected at stack (0: here), in func. */
 void report_finding(const struct finding *f, const char *func, uint32_t stack);

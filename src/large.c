@@ -302,6 +302,7 @@ void large_finding(const struct large *l, const uint8_t *bad, enum report_kind k
 	f->blk.freed = false;
 	f->kind = kind;
 	f->bad = (uintptr_t)bad;
+	f->corrupt = NULL;
 	uintptr_t lo = (uintptr_t)area_of(l), hi = lo + l->data_len;
 	uintptr_t from = ft_align_down((uintptr_t)bad, 16) - 16;
 	if (from < lo)

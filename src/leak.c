@@ -14,18 +14,25 @@
  * blocks gets one head, the first found, as in Valgrind.
  *
  * Every allocator lock is held while scanning; all scratch memory comes from
- * os_map and is never scanned. Roots are read with process_vm_readv, so an
- * unmapped or PROT_NONE page, or a file mapping past its end, is an error
- * code and never a fault. Results are copied out, the locks released, and
- * only then printed (symbolising may allocate).
+ * os_map (one mapping, its pages touched only as used) and is never
+ * scanned. Roots are read with process_vm_readv, so an unmapped or PROT_NONE
+ * page, or a file mapping past its end, is an error code and never a fault.
+ * Pages of private mappings (and of big blocks) that /proc/self/pagemap
+ * shows neither present nor swapped out were never written and are skipped:
+ * reading them would only fault in zero pages (an 8 MiB page map leaf of
+ * ours costs 2000 faults where the kernel cannot name our mappings).
+ * /proc/self/maps is read twice: first which ranges are readable, then the
+ * roots, every block a root reaches being scanned at once so that the work
+ * list stays short. Results are copied out, the locks released, and only
+ * then printed (symbolising may allocate).
  *
  * The other threads are stopped while the scan runs (see leak_stop_world), their
  * registers in signal frames on their stacks, so a block one of them has
  * just got is seen wherever it keeps it.
  *
  * May call: zone and LARGE walkers, pagemap.c, report.c, backtrace.c,
- * fmt.c, os.c, and open/read/process_vm_readv/dl_iterate_phdr. Never malloc,
- * never stdio, never recursion.
+ * fmt.c, os.c, and open/read/pread/lseek/process_vm_readv/dl_iterate_phdr.
+ * Never malloc, never stdio, never recursion.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -45,6 +52,10 @@
 
 #define LEAK_MAX_SHOWN 50      /* groups printed per list; the rest are counted */
 #define LEAK_BUF (64 * 1024)   /* bytes of roots copied and scanned at a time */
+#define LEAK_MAPS_READ 4096    /* bytes of /proc/self/maps read at a time */
+#define LEAK_MAPS_BUF (3 * 4096)  /* and kept: a line is at most about PATH_MAX */
+#define LEAK_PM_BATCH 256      /* page map entries read at a time (per user) */
+#define LEAK_SPARSE_MIN ((size_t)64 << 10)  /* blocks this big are scanned by touched page */
 #define LEAK_MAX_LINES 65536   /* readable mappings remembered (vm.max_map_count) */
 #define LEAK_MAX_SEGS 512      /* writable segments kept when /proc is missing */
 #define LEAK_MAX_EXCL 16       /* ranges never scanned as roots */
@@ -145,6 +156,10 @@ struct leak_scan {
 	struct range excl[LEAK_MAX_EXCL];
 	size_t nexcl;
 	char *buf;               /* LEAK_BUF bytes */
+	char *maps_buf;          /* LEAK_MAPS_BUF bytes */
+	uint64_t *pm_roots;      /* LEAK_PM_BATCH page map entries each: roots, */
+	uint64_t *pm_blocks;     /* and LARGE blocks */
+	int pm_fd;               /* /proc/self/pagemap, or -1 */
 	bool vm_read;            /* process_vm_readv works */
 	pid_t pid;
 	uintptr_t sp;            /* the calling thread's stack below this is dead */
@@ -445,8 +460,12 @@ static void consider(struct leak_scan *s, uintptr_t w, uintptr_t where)
 	}
 	uint8_t m = s->mark[b];
 	if (m == MARK_LIVE) {
-		s->mark[b] = s->flooding ? MARK_INDIRECT : MARK_REACHED;
-		s->owner[b] = s->head;
+		if (s->flooding) {
+			s->mark[b] = MARK_INDIRECT;
+			s->owner[b] = s->head;  /* owner[] is touched only for lost blocks */
+		} else {
+			s->mark[b] = MARK_REACHED;
+		}
 		s->work[s->nwork++] = b | (uint64_t)ri << 32;
 	} else if (m == MARK_HEAD && s->flooding && b != s->head) {
 		/* An earlier head is reachable from this one: it joins this
@@ -456,16 +475,59 @@ static void consider(struct leak_scan *s, uintptr_t w, uintptr_t where)
 	}
 }
 
-static inline void scan_words(struct leak_scan *s, const uintptr_t *p, size_t n, uintptr_t origin)
+static void drain(struct leak_scan *s);
+
+/* Roots: every block a word marks is scanned at once (with what it reaches),
+ * so the work list stays as short as the chains of pointers, not as long as
+ * the roots' list of blocks (each entry of which would be a page touched). */
+static inline __attribute__((always_inline)) void scan_words(struct leak_scan *s,
+    const uintptr_t *p, size_t n, uintptr_t origin, bool roots)
 {
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t w = p[i];
-		if (FT_UNLIKELY(w - s->lo < s->span))
+		if (FT_UNLIKELY(w - s->lo < s->span)) {
 			consider(s, w, origin + i * sizeof(uintptr_t));
+			if (roots && s->nwork)
+				drain(s);
+		}
 	}
 }
 
-/* Scan the blocks on the work list until it is empty. */
+/* Read the page map entries of the n pages from the page at addr into e. */
+static bool pm_read(struct leak_scan *s, uint64_t *e, uintptr_t addr, size_t n)
+{
+	uint64_t off = (uint64_t)(addr / os_page) * sizeof(uint64_t);
+	size_t want = n * sizeof(uint64_t), got = 0;
+
+	if (s->pm_fd < 0 || off > (uint64_t)INT64_MAX - want)
+		return false;
+	while (got < want) {
+		ssize_t r = pread(s->pm_fd, (char *)e + got, want - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		got += (size_t)r;
+	}
+	return true;
+}
+
+/* A private page neither present nor swapped out was never written (or was
+ * dropped): it reads as zeros, or as its file's bytes, and holds no pointer
+ * the program stored. Reading it would only fault in a page. */
+static inline bool pm_touched(uint64_t e)
+{
+	return (e >> 62) != 0;  /* bit 63: present; bit 62: swapped */
+}
+
+/* Call scan_root (roots) or scan_words on the touched pages of [lo, hi),
+ * private memory; all of it where the page map cannot be read. */
+static void scan_touched(struct leak_scan *s, uintptr_t lo, uintptr_t hi, bool roots);
+
+static void scan_plain(struct leak_scan *s, uintptr_t lo, uintptr_t hi, bool roots);
+
+/* Scan the blocks on the work list until it is empty. A big LARGE block is
+ * scanned only where the program wrote it. */
 static void drain(struct leak_scan *s)
 {
 	while (s->nwork) {
@@ -475,7 +537,10 @@ static void drain(struct leak_scan *s)
 			continue;
 		size_t size;
 		uintptr_t start = block_start(g, (uint32_t)item - g->first, &size);
-		scan_words(s, (const uintptr_t *)start, ft_align_up(size, 8) / 8, start);
+		if (size >= LEAK_SPARSE_MIN && s->pm_fd >= 0)
+			scan_touched(s, start, start + ft_align_up(size, 8), false);
+		else
+			scan_words(s, (const uintptr_t *)start, ft_align_up(size, 8) / 8, start, false);
 	}
 }
 
@@ -492,7 +557,7 @@ static void scan_root_range(struct leak_scan *s, uintptr_t lo, uintptr_t hi)
 	while (lo < hi) {
 		size_t n = hi - lo < LEAK_BUF ? hi - lo : LEAK_BUF;
 		if (!s->vm_read) {
-			scan_words(s, (const uintptr_t *)lo, n / 8, lo);
+			scan_words(s, (const uintptr_t *)lo, n / 8, lo, true);
 			lo += n;
 			continue;
 		}
@@ -506,7 +571,7 @@ static void scan_root_range(struct leak_scan *s, uintptr_t lo, uintptr_t hi)
 			lo = ft_align_down(lo, os_page) + os_page;  /* an unreadable page */
 			continue;
 		}
-		scan_words(s, (const uintptr_t *)s->buf, (size_t)got / 8, lo);
+		scan_words(s, (const uintptr_t *)s->buf, (size_t)got / 8, lo, true);
 		lo += (size_t)got & ~(size_t)7;
 	}
 }
@@ -543,6 +608,43 @@ static void scan_root(struct leak_scan *s, uintptr_t lo, uintptr_t hi)
 	}
 	if (lo < hi)
 		scan_unowned(s, lo, hi);
+}
+
+static void scan_plain(struct leak_scan *s, uintptr_t lo, uintptr_t hi, bool roots)
+{
+	if (roots)
+		scan_root(s, lo, hi);
+	else
+		scan_words(s, (const uintptr_t *)lo, (hi - lo) / 8, lo, false);
+}
+
+static void scan_touched(struct leak_scan *s, uintptr_t lo, uintptr_t hi, bool roots)
+{
+	uint64_t *e = roots ? s->pm_roots : s->pm_blocks;  /* drain runs inside a root scan */
+	uintptr_t page = ft_align_down(lo, os_page);
+
+	while (page < hi) {
+		size_t n = (hi - page + os_page - 1) / os_page;
+		if (n > LEAK_PM_BATCH)
+			n = LEAK_PM_BATCH;
+		if (!pm_read(s, e, page, n)) {
+			scan_plain(s, page > lo ? page : lo, hi, roots);
+			return;
+		}
+		for (size_t i = 0; i < n;) {
+			if (!pm_touched(e[i])) {
+				i++;
+				continue;
+			}
+			size_t j = i + 1;
+			while (j < n && pm_touched(e[j]))
+				j++;
+			uintptr_t a = page + i * os_page, b = page + j * os_page;
+			scan_plain(s, a > lo ? a : lo, b < hi ? b : hi, roots);
+			i = j;
+		}
+		page += n * os_page;
+	}
 }
 
 static void add_excl(struct leak_scan *s, uintptr_t lo, uintptr_t hi)
@@ -649,32 +751,41 @@ static void remember_readable(struct leak_scan *s, uintptr_t lo, uintptr_t hi)
 	s->lines[s->nlines++] = (struct range){ lo, hi };
 }
 
-static void handle_line(struct leak_scan *s, const char *p, const char *end)
+/* One line of the maps: on the first pass (!roots) remember it if readable,
+ * on the second scan it if a root. */
+static void handle_line(struct leak_scan *s, const char *p, const char *end, bool roots)
 {
 	struct map_line m;
 
 	if (!parse_line(p, end, &m))
 		return;
-	if (m.perm[0] == 'r')
-		remember_readable(s, m.lo, m.hi);
+	if (!roots) {
+		if (m.perm[0] == 'r')
+			remember_readable(s, m.lo, m.hi);
+		return;
+	}
 	if (!is_root_mapping(&m))
 		return;
 	if (s->sp >= m.lo && s->sp < m.hi)
 		m.lo = s->sp;  /* the calling thread's stack: below sp is dead */
-	scan_root(s, m.lo, m.hi);
+	if (m.perm[3] == 'p')
+		scan_touched(s, m.lo, m.hi, true);
+	else
+		scan_root(s, m.lo, m.hi);  /* shared: its pages may be elsewhere */
 }
 
-/* Scan every root mapping listed in /proc/self/maps (fd), remembering the
- * readable ranges. False when the file could not be read at all. */
-static bool scan_maps(struct leak_scan *s, int fd)
+/* Read /proc/self/maps (fd) from where it is, a line at a time. Small reads:
+ * the pages of the buffer touched do not grow with the file. False when
+ * nothing could be read. */
+static bool read_maps(struct leak_scan *s, int fd, bool roots)
 {
-	char *buf = s->buf + LEAK_BUF;  /* the second half of the read buffer */
+	char *buf = s->maps_buf;
 	size_t have = 0;
 	bool any = false;
 
-	s->lines_ok = true;
 	for (;;) {
-		ssize_t n = read(fd, buf + have, LEAK_BUF - have);
+		size_t room = LEAK_MAPS_BUF - have;
+		ssize_t n = read(fd, buf + have, room < LEAK_MAPS_READ ? room : LEAK_MAPS_READ);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -683,19 +794,35 @@ static bool scan_maps(struct leak_scan *s, int fd)
 		have += (size_t)n;
 		char *line = buf, *end = buf + have, *nl;
 		while ((nl = memchr(line, '\n', (size_t)(end - line))) != NULL) {
-			handle_line(s, line, nl);
+			handle_line(s, line, nl, roots);
 			line = nl + 1;
 		}
 		have = (size_t)(end - line);
-		if (have == LEAK_BUF)  /* a line longer than the buffer: drop it */
+		if (have == LEAK_MAPS_BUF)  /* a line longer than the buffer: drop it */
 			have = 0;
 		memmove(buf, line, have);
 	}
 	if (have)
-		handle_line(s, buf, buf + have);
+		handle_line(s, buf, buf + have, roots);
+	return any;
+}
+
+/* First pass over /proc/self/maps: the readable ranges, so that which
+ * regions can be scanned is known before the roots are (each block a root
+ * reaches is scanned at once). False when the file could not be read. */
+static bool read_lines(struct leak_scan *s, int fd)
+{
+	s->lines_ok = true;
+	bool any = read_maps(s, fd, false);
 	if (!any)
 		s->lines_ok = false;
 	return any;
+}
+
+/* Second pass: scan every root mapping it lists. */
+static bool scan_maps(struct leak_scan *s, int fd)
+{
+	return lseek(fd, 0, SEEK_SET) == 0 && read_maps(s, fd, true);
 }
 
 static bool page_readable(struct leak_scan *s, uintptr_t page)
@@ -840,33 +967,55 @@ static void snap_large(struct large *l, void *arg)
 	s->mark[b] = l->state == REC_LIVE ? MARK_LIVE : MARK_NONE;
 }
 
-/* Map the scratch memory for c, with every lock held (os_map takes none). */
+/*
+ * Map the scratch memory for c, with every lock held (os_map takes none).
+ * One mapping, its pages touched only as used: first the buffers, whose
+ * pages touched do not depend on the heap, then, packed on the pages after
+ * them, what grows with it: per region its entry and hash slots, per block
+ * its mark, then its work list entry and owner, which a heap with no lost
+ * block and short pointer chains barely touches (owner[] and the work list
+ * past its depth are written only for lost blocks). So a small heap costs
+ * the buffers' pages and one or two more.
+ */
 static bool scratch_map(struct leak_scan *s, const struct census *c)
 {
-	size_t hash_len = 64;
+	size_t hash_len = 16;
 
 	while (hash_len < 2 * c->nregions)
 		hash_len *= 2;
-	size_t off_hash = ft_align_up(c->nregions * sizeof(struct lregion), 64);
-	size_t off_mark = off_hash + ft_align_up(hash_len * sizeof(uint32_t), 64);
-	size_t off_owner = off_mark + ft_align_up(c->nblocks, 64);
-	size_t off_work = off_owner + ft_align_up(c->nblocks * sizeof(uint32_t), 64);
-	size_t off_lines = off_work + ft_align_up(c->nblocks * sizeof(uint64_t), 64);
-	size_t off_buf = off_lines + LEAK_MAX_LINES * sizeof(struct range);
-	s->scratch_len = ft_align_up(off_buf + 2 * LEAK_BUF, os_page);
+	size_t off_maps = LEAK_BUF;
+	size_t off_pm = off_maps + LEAK_MAPS_BUF;
+	size_t off_lines = off_pm + 2 * LEAK_PM_BATCH * sizeof(uint64_t);
+	size_t off_regions = ft_align_up(off_lines + LEAK_MAX_LINES * sizeof(struct range), os_page);
+	size_t off_hash = off_regions + c->nregions * sizeof(struct lregion);
+	size_t off_mark = off_hash + hash_len * sizeof(uint32_t);
+	size_t off_work = ft_align_up(off_mark + c->nblocks, sizeof(uint64_t));
+	size_t off_owner = off_work + c->nblocks * sizeof(uint64_t);
+	s->scratch_len = ft_align_up(off_owner + c->nblocks * sizeof(uint32_t), os_page);
 	s->scratch = os_map(s->scratch_len, true);
 	if (!s->scratch)
 		return false;
 	os_name(s->scratch, s->scratch_len, "ftmalloc:leak");
-	s->regions = (struct lregion *)s->scratch;
+	s->buf = s->scratch;
+	s->maps_buf = s->scratch + off_maps;
+	s->pm_roots = (uint64_t *)(s->scratch + off_pm);
+	s->pm_blocks = s->pm_roots + LEAK_PM_BATCH;
+	s->lines = (struct range *)(s->scratch + off_lines);
+	s->regions = (struct lregion *)(s->scratch + off_regions);
 	s->hash = (uint32_t *)(s->scratch + off_hash);
 	s->hash_mask = hash_len - 1;
 	s->mark = (uint8_t *)(s->scratch + off_mark);
-	s->owner = (uint32_t *)(s->scratch + off_owner);
 	s->work = (uint64_t *)(s->scratch + off_work);
-	s->lines = (struct range *)(s->scratch + off_lines);
-	s->buf = s->scratch + off_buf;
+	s->owner = (uint32_t *)(s->scratch + off_owner);
 	return true;
+}
+
+/* The page map is believed only if it shows the page under our feet. */
+static void pm_check(struct leak_scan *s)
+{
+	if (s->pm_fd >= 0 && !(pm_read(s, s->pm_roots, ft_align_down(leak_sp(), os_page), 1) &&
+	    (s->pm_roots[0] >> 63)))
+		s->pm_fd = -1;
 }
 
 /* Number the blocks and note which are live. */
@@ -1232,17 +1381,19 @@ static bool scan_locked(struct leak_scan *s, int maps_fd, bool show_reachable)
 		return c.nblocks == 0;
 	if (!scratch_map(s, &c))
 		return false;
+	pm_check(s);
 	leak_stop_world();
 	snapshot(s);
 	add_excl(s, (uintptr_t)s->scratch, (uintptr_t)s->scratch + s->scratch_len);
 	for (size_t i = 0; i < nself_segs; i++)
 		add_excl(s, self_segs[i].lo, self_segs[i].hi);
 
+	bool maps = maps_fd >= 0 && read_lines(s, maps_fd);
+	check_readable(s);  /* before any block is scanned */
 	if (s->tp - s->lo < s->span)  /* TLS inside a heap block (a custom thread library) */
 		consider(s, s->tp, 0);
-	if (maps_fd < 0 || !scan_maps(s, maps_fd))
+	if (!maps || !scan_maps(s, maps_fd))
 		scan_fallback_roots(s);
-	check_readable(s);
 	drain(s);
 	flood_lost(s);
 	tally_indirect(s);
@@ -1270,19 +1421,23 @@ static void leak_busy_take(void)
 /* sp: the caller's stack pointer; its registers are saved above it. */
 static FT_NOINLINE void leak_run(const struct leak_request *rq, uintptr_t sp, uintptr_t tp)
 {
-	struct leak_scan s = { .pid = getpid(), .vm_read = true, .sp = sp, .tp = tp };
+	struct leak_scan s = { .pid = getpid(), .vm_read = true, .sp = sp, .tp = tp, .pm_fd = -1 };
 	int saved = errno;
 
 	leak_busy_take();
 	nself_segs = nfallback_segs = nself_text = 0;
 	dl_iterate_phdr(phdr_cb, NULL);
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	s.pm_fd = pm_fd;
 	ft_lock_all();
 	bool ok = scan_locked(&s, fd, rq->show_reachable);
 	leak_resume_world();
 	ft_unlock_all();
 	if (fd >= 0)
 		close(fd);
+	if (pm_fd >= 0)
+		close(pm_fd);
 	if (s.scratch)
 		os_unmap(s.scratch, s.scratch_len);
 	if (ok)

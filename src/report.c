@@ -143,9 +143,13 @@ void report_finding(const struct finding *f, const char *func, uint32_t stack)
 	struct fmt_out o;
 
 	report_begin(&o, f->kind, f->bad, &f->blk, func);
+	if (f->corrupt)
+		fmt_printf(&o, "  the allocator's own records of the zone at %p are inconsistent: %s;\n"
+		    "  its blocks are no longer checked\n", (void *)f->bad, f->corrupt);
 	report_stack(&o, "detected at", stack ? stack : bt_capture());
 	report_block_stacks(&o, &f->blk);
-	hexdump(&o, f->bytes, f->bytes_at, f->bytes_len, f->bad);
+	if (f->bytes_len)
+		hexdump(&o, f->bytes, f->bytes_at, f->bytes_len, f->bad);
 	report_end(&o);
 }
 

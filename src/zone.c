@@ -316,6 +316,7 @@ static void zone_finding(struct zone *z, unsigned idx, const uint8_t *bad,
 	zone_describe(z, sp.user, &f->blk);
 	f->kind = kind;
 	f->bad = (uintptr_t)bad;
+	f->corrupt = NULL;
 	if (from < lo)
 		from = lo;
 	f->bytes_len = hi - from < sizeof(f->bytes) ? hi - from : sizeof(f->bytes);
