@@ -14,6 +14,8 @@ void fmt_write_all(int fd, const char *buf, size_t len)
 {
 	int saved = errno;
 
+	if (fd < 0)
+		return;
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
@@ -24,6 +26,37 @@ void fmt_write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	errno = saved;
+}
+
+/* The errors opening a file can give; the C library's table is not ours
+ * to use (strerror may translate, and translating allocates). */
+const char *fmt_errno_text(int e)
+{
+	static const struct { int e; const char *text; } texts[] = {
+		{ EPERM, "Operation not permitted" },
+		{ ENOENT, "No such file or directory" },
+		{ EIO, "Input/output error" },
+		{ EACCES, "Permission denied" },
+		{ EEXIST, "File exists" },
+		{ ENOTDIR, "Not a directory" },
+		{ EISDIR, "Is a directory" },
+		{ EINVAL, "Invalid argument" },
+		{ ENFILE, "Too many open files in system" },
+		{ EMFILE, "Too many open files" },
+		{ ETXTBSY, "Text file busy" },
+		{ EFBIG, "File too large" },
+		{ ENOSPC, "No space left on device" },
+		{ EROFS, "Read-only file system" },
+		{ ENAMETOOLONG, "File name too long" },
+		{ ELOOP, "Too many levels of symbolic links" },
+		{ EDQUOT, "Disk quota exceeded" },
+		{ ENXIO, "No such device or address" },
+	};
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		if (texts[i].e == e)
+			return texts[i].text;
+	return NULL;
 }
 
 void fmt_init(struct fmt_out *o, int fd)

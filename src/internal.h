@@ -80,6 +80,7 @@ extern atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
 #define OPT_CTYPE_size size_t
 #define OPT_CTYPE_uint unsigned
 #define OPT_CTYPE_byte uint8_t
+#define OPT_CTYPE_str const char *  /* never NULL; "" when unset */
 struct ft_options {  /* generated from options.def */
 #define OPT(name, type, def, desc) OPT_CTYPE_##type name;
 #include "options.def"
@@ -130,8 +131,12 @@ void fmt_puts(struct fmt_out *o, const char *s);
  * length modifiers l ll z. %X prints upper-case hex digits without 0x. */
 void fmt_printf(struct fmt_out *o, const char *f, ...) __attribute__((format(printf, 2, 3)));
 void fmt_vprintf(struct fmt_out *o, const char *f, va_list ap);
-/* Write all of buf to fd, retrying on EINTR and short writes. */
+/* Write all of buf to fd, retrying on EINTR and short writes; nothing
+ * when fd < 0 (a suppressed report is formatted, not written). */
 void fmt_write_all(int fd, const char *buf, size_t len);
+/* Text of an errno value for a warning ("No such file or directory"), or
+ * NULL when the table has none; never strerror (it may allocate). */
+const char *fmt_errno_text(int e);
 /* An internal invariant broke: print file:line and abort. */
 void fmt_die(const char *file, int line, const char *what) __attribute__((noreturn));
 #define FT_ASSERT(c) do { if (FT_UNLIKELY(!(c))) fmt_die(__FILE__, __LINE__, #c); } while (0)
@@ -424,8 +429,25 @@ unsigned long report_total(void);
 /* "freed by" (when blk->freed) and "allocated by" sections of blk. */
 void report_block_stacks(struct fmt_out *o, const struct report_block *blk);
 void report_summary(void);      /* "ftmalloc: SUMMARY: N errors: ..." at exit */
-void report_lock_reset(void);   /* in a forked child */
-extern int report_fd;
+void report_lock_reset(void);   /* in a forked child: the lock, and counts from zero */
+/* Where reports go: the file of opt.log_path (opened at the first call in
+ * each process, %p expanded to its pid), or stderr. Takes the report lock. */
+int report_out_fd(void);
+#define report_fd (report_out_fd())  /* the old name, still used by leak.c and check.c */
+/* Reports printed and suppressed so far. */
+unsigned long report_suppressed_total(void);
+
+/* ---- suppress.c: reports the user asked not to see ---- */
+/* Read opt.suppressions (constructor time, after bt_init); warns about
+ * lines it cannot use. Never allocates. */
+void suppress_init(void);
+/* True when a rule of the suppressions file matches a report of kind about
+ * blk: a function or module of its allocation stack (or of its freeing stack
+ * when freed; of the calling stack when blk is no heap block) matches the
+ * rule's glob. Call it with no allocator lock held. */
+bool suppress_match(enum report_kind kind, const struct report_block *blk);
+/* "ftmalloc: suppressed N by FILE:LINE RULE" for each rule that matched. */
+void suppress_print_used(struct fmt_out *o);
 
 /* ---- leak.c: reachability scan at exit ---- */
 /* Scan roots (writable segments of loaded objects, the calling thread's

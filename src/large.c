@@ -14,9 +14,9 @@
  * realloc and exit. A freed block stays PROT_NONE in a quarantine FIFO
  * (opt.large_quarantine bytes), so any later access faults and segv.c
  * reports a use after free. When it leaves it is unmapped - unless the
- * large_cache option asks to keep mappings of 64 KiB or more, read-write,
- * for the next LARGE request of about their size: no mmap, no page faults,
- * for programs that churn big buffers. A graveyard remembers the last freed blocks, so a
+ * large_cache option asks to keep mappings, read-write and guards in place,
+ * for the next LARGE request of about their size: no system call, no page
+ * fault, for programs that churn LARGE blocks. A graveyard remembers the last freed blocks, so a
  * second free of an unmapped block is still a double free with its stacks.
  *
  * Descriptors live in meta.c memory under one lock; the page map points
@@ -33,8 +33,7 @@
 #include <sys/mman.h>
 
 #define LQ_MAX 4096                 /* blocks in quarantine, at most */
-#define CACHE_MAX 16                /* mappings kept for reuse, at most */
-#define CACHE_MIN ((size_t)64 << 10) /* smaller mappings are cheap: unmap them */
+#define CACHE_MAX 64                /* mappings kept for reuse, at most */
 #define GRAVE_MAX 1024
 #define SLACK_CANARY 64             /* canary bytes armed on either side of a block */
 
@@ -96,7 +95,7 @@ static struct large *cache_take(size_t need)
 /* Caller holds large_lock; l's area is read-write and l is off the lists. */
 static void cache_put(struct large *l)
 {
-	if (l->area_len < CACHE_MIN || l->area_len > opt.large_cache / 2 || l->data_len != l->area_len ||
+	if (l->area_len > opt.large_cache / 2 || l->data_len != l->area_len ||
 	    l->guard_len != (opt.guard ? os_page : 0)) {
 		unmap_block(l);
 		return;
@@ -188,7 +187,7 @@ void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, boo
 		    align > FT_ALIGN ? align : FT_ALIGN);
 	else               /* room to grow after it */
 		l->user = (char *)ft_align_up((uintptr_t)area_of(l), align > FT_ALIGN ? align : FT_ALIGN);
-	if (!*zeroed && l->user - area_of(l) >= (ptrdiff_t)CACHE_MIN) {
+	if (!*zeroed && l->user - area_of(l) >= (ptrdiff_t)(16 * os_page)) {
 		/* A reused mapping bigger than needed: give back the pages in
 		 * front of the block, which nothing will touch. */
 		size_t drop = ft_align_down((uintptr_t)(l->user - SLACK_CANARY), os_page) - (uintptr_t)area_of(l);
