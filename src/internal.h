@@ -145,7 +145,27 @@ void fmt_die(const char *file, int line, const char *what) __attribute__((noretu
 enum region_kind { REGION_ZONE = 1, REGION_LARGE = 2, REGION_META = 3 /* ours, not the program's */ };
 struct region { uint8_t kind; };  /* first member of struct zone and struct large */
 void pagemap_set(void *addr, size_t len, struct region *r);  /* r NULL clears */
-struct region *pagemap_get(const void *addr);
+#define PM_PAGE_SHIFT 12
+#define PM_LEAF_BITS 20
+#define PM_ADDR_BITS 48
+#define PM_ROOT_BITS (PM_ADDR_BITS - PM_PAGE_SHIFT - PM_LEAF_BITS)
+#define PM_LEAF_LEN ((size_t)1 << PM_LEAF_BITS)
+typedef _Atomic(struct region *) pm_entry;
+extern _Atomic(pm_entry *) pm_root[(size_t)1 << PM_ROOT_BITS];
+/* The region holding addr, or NULL; no lock, inline: free() asks it first. */
+static inline struct region *pagemap_get(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	if (a >> PM_ADDR_BITS)
+		return NULL;
+	pm_entry *leaf = atomic_load_explicit(
+	    &pm_root[a >> (PM_PAGE_SHIFT + PM_LEAF_BITS)], memory_order_acquire);
+	if (!leaf)
+		return NULL;
+	return atomic_load_explicit(&leaf[(a >> PM_PAGE_SHIFT) & (PM_LEAF_LEN - 1)],
+	    memory_order_acquire);
+}
 
 /* ---- meta.c ---- */
 /* Internal memory, zeroed, 16-byte aligned. Never unmapped below 64 KiB, so a
@@ -191,6 +211,8 @@ struct zone {
 	uint16_t nout;        /* slots live or held in a thread cache */
 	uint32_t slot_size;   /* usable bytes per slot */
 	uint32_t stride;      /* slot_size + FT_REDZONE */
+	uint32_t stride_inv;  /* 2^32 / stride, rounded up: offset / stride without
+	                         a division, exact for any offset in a zone */
 	char *base;           /* the mapping */
 	size_t map_len;
 	size_t meta_len;      /* bytes of this descriptor */

@@ -9,15 +9,8 @@
  */
 #include "internal.h"
 
-#define PM_PAGE_SHIFT 12
-#define PM_LEAF_BITS 20
-#define PM_ADDR_BITS 48
-#define PM_ROOT_BITS (PM_ADDR_BITS - PM_PAGE_SHIFT - PM_LEAF_BITS)
-#define PM_LEAF_LEN ((size_t)1 << PM_LEAF_BITS)
 
-typedef _Atomic(struct region *) pm_entry;
-
-static _Atomic(pm_entry *) pm_root[(size_t)1 << PM_ROOT_BITS];
+_Atomic(pm_entry *) pm_root[(size_t)1 << PM_ROOT_BITS];
 
 static pm_entry *leaf_for(uintptr_t page, bool create)
 {
@@ -48,15 +41,3 @@ void pagemap_set(void *addr, size_t len, struct region *r)
 	}
 }
 
-struct region *pagemap_get(const void *addr)
-{
-	uintptr_t a = (uintptr_t)addr;
-
-	if (a >> PM_ADDR_BITS)
-		return NULL;
-	pm_entry *leaf = leaf_for(a >> PM_PAGE_SHIFT, false);
-	if (!leaf)
-		return NULL;
-	return atomic_load_explicit(&leaf[(a >> PM_PAGE_SHIFT) & (PM_LEAF_LEN - 1)],
-	    memory_order_acquire);
-}

@@ -23,11 +23,22 @@
 #define TC_BYTES 4096           /* and at most this many bytes of slots per class,
                                    so a cache pins few zones and little memory */
 
+/* Slots a bin holds at most, per class: TC_BYTES / class size, 2..TC_SLOTS. */
+#define CAP(size) ((TC_BYTES / (size)) < 2 ? 2 : (TC_BYTES / (size)) > TC_SLOTS ? TC_SLOTS : (TC_BYTES / (size)))
+#define CAP_T(i) CAP(16 * ((i) + 1))
+#define CAP_S(i) CAP(128 + 16 * (i))
+static const uint8_t bin_caps[FT_NCLASSES] = {
+	CAP_T(0), CAP_T(1), CAP_T(2), CAP_T(3), CAP_T(4), CAP_T(5), CAP_T(6), CAP_T(7),
+#define CAP_S8(i) CAP_S(i), CAP_S(i + 1), CAP_S(i + 2), CAP_S(i + 3), \
+	CAP_S(i + 4), CAP_S(i + 5), CAP_S(i + 6), CAP_S(i + 7)
+	CAP_S8(0), CAP_S8(8), CAP_S8(16), CAP_S8(24), CAP_S8(32), CAP_S8(40), CAP_S8(48), CAP_S(56),
+#undef CAP_S8
+};
+_Static_assert(FT_NTINY == 8 && FT_NSMALL == 57, "bin_caps lists every class");
+
 static inline unsigned bin_cap(unsigned cls)
 {
-	unsigned n = (unsigned)(TC_BYTES / zone_class_size(cls));
-
-	return n < 2 ? 2 : n > TC_SLOTS ? TC_SLOTS : n;
+	return bin_caps[cls];
 }
 
 struct tbin {

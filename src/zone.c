@@ -97,6 +97,7 @@ static struct zone *zone_new(struct class_heap *h, unsigned cls, unsigned arena)
 	z->nslots = (uint16_t)n;
 	z->slot_size = (uint32_t)zone_class_size(cls);
 	z->stride = z->slot_size + FT_REDZONE;
+	z->stride_inv = (uint32_t)((1ULL << 32) / z->stride + 1);
 	z->base = base;
 	z->map_len = len;
 	z->meta_len = mlen;
@@ -239,7 +240,7 @@ void *zone_alloc_aligned(size_t size, size_t align, uint32_t stack)
 enum lookup zone_find(struct zone *z, const void *p, unsigned *idxp)
 {
 	size_t off = (size_t)((const char *)p - z->base);
-	unsigned idx = (unsigned)(off / z->stride);
+	unsigned idx = (unsigned)(((uint64_t)off * z->stride_inv) >> 32);
 
 	if (idx >= z->nslots)
 		return LOOKUP_INTERIOR;

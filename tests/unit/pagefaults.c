@@ -1,8 +1,9 @@
 /*
  * Page-fault budget. Runs under LD_PRELOAD=$FTMALLOC_LIB. Each measurement is
- * a separate process (this program re-executed with a mode argument) that
- * prints its whole-process ru_minflt at the end of main; the test compares a
- * run with the mallocs against the same run without them.
+ * a separate process (this program re-executed with a mode argument); as
+ * /usr/bin/time -v does, the test reads the minor faults of the whole
+ * process, exit included, from wait4(), and compares a run with the mallocs
+ * against the same run without them.
  */
 #include "harness.h"
 
@@ -56,11 +57,12 @@ static long run_mode(const char *mode)
 		n += r;
 	close(fds[0]);
 	int st;
-	waitpid(pid, &st, 0);
+	struct rusage ru;
+	CHECK(wait4(pid, &st, 0, &ru) == pid, "wait4");
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "measuring process (%s) failed: status %#x", mode, st);
 	long v;
 	CHECK(sscanf(buf, "minflt %ld", &v) == 1, "measuring process printed '%s'", buf);
-	return v;
+	return ru.ru_minflt;
 }
 
 /* min over a few runs of each, to shave off noise */
