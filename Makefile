@@ -62,9 +62,21 @@ install: all
 	install -m 755 $(NAME) $(DESTDIR)$(PREFIX)/lib/$(NAME)
 	ln -sf $(NAME) $(DESTDIR)$(PREFIX)/lib/$(LINK)
 	install -m 644 include/ftmalloc.h $(DESTDIR)$(PREFIX)/include/ftmalloc.h
-	for t in tools/*; do case "$$t" in */install-deps) ;; *) [ -f "$$t" ] && install -m 755 "$$t" $(DESTDIR)$(PREFIX)/bin/;; esac; done; true
+	for t in tools/*; do case "$$t" in */install-deps|*/gen-man-options) ;; *) [ -f "$$t" ] && install -m 755 "$$t" $(DESTDIR)$(PREFIX)/bin/;; esac; done; true
 	for m in man/*.3; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
 
 .PHONY: all clean fclean re test bench demo install
 
 -include $(DEPS)
+
+# ---- man page ----------------------------------------------------------------
+# The OPTIONS list of man/ftmalloc.3 is generated from src/options.def:
+# "make man" rewrites it after the table changed; "make man-check" fails (with a
+# diff) while it is out of date. tests/man checks the same.
+man:
+	tools/gen-man-options --update man/ftmalloc.3
+
+man-check:
+	tools/gen-man-options --check man/ftmalloc.3
+
+.PHONY: man man-check

@@ -45,6 +45,19 @@ static void *heap_alloc(size_t size, size_t align, bool *zeroed)
 	return heap_alloc_at(size, align, zeroed, bt_capture(), 0);
 }
 
+/* malloc and friends: a TINY/SMALL block gets alloc_fill in every byte, a
+ * fresh one too, so a read of memory never written looks the same every
+ * time (LARGE blocks are not filled: that would touch all their pages). */
+static void *heap_alloc_filled(size_t size, size_t align)
+{
+	bool zeroed;
+	void *p = heap_alloc(size, align, &zeroed);
+
+	if (p && zeroed && opt.alloc_fill && size <= FT_SMALL_MAX && align <= FT_SMALL_MAX)
+		memset(p, opt.alloc_fill, size);
+	return p;
+}
+
 /* Free p on behalf of func, telling what p was. */
 static enum lookup heap_free(void *p, uint32_t stack, const char *func)
 {
@@ -85,9 +98,7 @@ static void report_lookup(enum lookup how, void *p, const char *func, uint32_t s
 
 FT_EXPORT void *malloc(size_t size)
 {
-	bool zeroed;
-
-	return heap_alloc(size, FT_ALIGN, &zeroed);
+	return heap_alloc_filled(size, FT_ALIGN);
 }
 
 FT_EXPORT void free(void *ptr)
@@ -154,6 +165,8 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 	/* A block that grows by realloc is likely to grow again: give a LARGE
 	 * one room to do it in place. */
 	size_t reserve = size < ((size_t)1 << 28) ? 2 * size : size + ((size_t)1 << 26);
+	if (reserve < ((size_t)64 << 10))
+		reserve = (size_t)64 << 10;  /* address space only: pages open as it grows */
 	void *fresh = heap_alloc_at(size, FT_ALIGN, &zeroed, stack, size > old ? reserve : 0);
 	if (!fresh)
 		return NULL;  /* the old block stays valid, as C requires */
@@ -179,8 +192,6 @@ FT_EXPORT void *reallocarray(void *ptr, size_t nmemb, size_t size)
  * not a power of two is rounded up to one, one too large to exist fails. */
 static void *aligned(size_t align, size_t size)
 {
-	bool zeroed;
-
 	if (align > PTRDIFF_MAX / 2 + 1) {
 		errno = EINVAL;
 		return NULL;
@@ -191,7 +202,7 @@ static void *aligned(size_t align, size_t size)
 			a <<= 1;
 		align = a;
 	}
-	return heap_alloc(size, align < FT_ALIGN ? FT_ALIGN : align, &zeroed);
+	return heap_alloc_filled(size, align < FT_ALIGN ? FT_ALIGN : align);
 }
 
 FT_EXPORT int posix_memalign(void **memptr, size_t alignment, size_t size)

@@ -12,7 +12,12 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+
+/* The C++ ABI's registration of an exit handler, in glibc since 2.1.3. */
+extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso_handle);
 
 atomic_int ft_ready;
 static atomic_int init_state;  /* 0 not started, 1 running, 2 done */
@@ -90,8 +95,29 @@ __attribute__((constructor)) static void ft_constructor(void)
 {
 	ft_init();
 	bt_init();
+	suppress_init();  /* its patterns name functions: needs the depot */
 	if (opt.guard || opt.large_quarantine)
 		segv_init();
+}
+
+/*
+ * opt.exitcode. exit(status) hands status to _exit after every handler, and
+ * no handler can change it: the process has to end itself, as late as it
+ * can. We are in exit() already (the checks ran in our destructor), so the
+ * last handler is registered now, tied to no library (a NULL handle: our
+ * own __cxa_finalize would otherwise run it at once). glibc runs handlers
+ * registered during exit after the current one, so it comes after every
+ * remaining ELF destructor, right before exit() would flush stdio and call
+ * _exit. It does that flush itself: fflush(NULL) is the one stdio call in
+ * the library, made when the program's code and destructors are done and
+ * the allocator still serves the memory stdio may ask for; without it
+ * output still in a buffer (printf without a newline into a pipe) is lost.
+ */
+static void exit_with_code(void *unused)
+{
+	(void)unused;
+	fflush(NULL);
+	_exit(opt.exitcode);
 }
 
 /* Exit: after the program's own destructors and atexit handlers (we are
@@ -107,4 +133,7 @@ __attribute__((destructor)) static void ft_destructor(void)
 	if (opt.leak_check)
 		leak_check(opt.show_reachable);
 	report_summary();
+	report_log_done();
+	if (opt.exitcode && report_total() > 0 && __cxa_atexit(exit_with_code, NULL, NULL) != 0)
+		exit_with_code(NULL);
 }

@@ -456,6 +456,9 @@ void report_lock_reset(void);   /* in a forked child: the lock, and counts from 
  * each process, %p expanded to its pid), or stderr. Takes the report lock. */
 int report_out_fd(void);
 #define report_fd (report_out_fd())  /* the old name, still used by leak.c and check.c */
+/* At exit, after the summary: remove the log file if it is this process's
+ * own (%p in log_path, created by it) and empty. */
+void report_log_done(void);
 /* Reports printed and suppressed so far. */
 unsigned long report_suppressed_total(void);
 

@@ -5,7 +5,9 @@
  * secure_getenv, so set-user-ID programs ignore them. Parsing never
  * allocates: it walks the environment string in place. A bad name or value
  * gets one warning line naming it and what is accepted; the default stays.
- * "help" prints the table and the program runs on.
+ * "help" prints the table and the program runs on. A string option is
+ * copied into a fixed buffer of its own (the program may change its
+ * environment later); "verbosity=1" prints the options in force.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -19,7 +21,23 @@ struct ft_options opt = {
 #undef OPT
 };
 
-enum opt_type { T_bool, T_size, T_uint, T_byte };
+/* A buffer for each string option's value, NUL included. */
+#define OPT_STR_MAX 4096
+#define OPT_BUF_DECL_bool(n)
+#define OPT_BUF_DECL_size(n)
+#define OPT_BUF_DECL_uint(n)
+#define OPT_BUF_DECL_byte(n)
+#define OPT_BUF_DECL_str(n) static char opt_buf_##n[OPT_STR_MAX];
+#define OPT(n, type, def, desc) OPT_BUF_DECL_##type(n)
+#include "options.def"
+#undef OPT
+#define OPT_BUF_bool(n) NULL
+#define OPT_BUF_size(n) NULL
+#define OPT_BUF_uint(n) NULL
+#define OPT_BUF_byte(n) NULL
+#define OPT_BUF_str(n) opt_buf_##n
+
+enum opt_type { T_bool, T_size, T_uint, T_byte, T_str };
 
 static const struct opt_desc {
 	const char *name;
@@ -27,8 +45,9 @@ static const struct opt_desc {
 	const char *def;
 	const char *desc;
 	size_t offset;
+	char *buf;  /* T_str: where the value is kept */
 } opt_table[] = {
-#define OPT(n, type, def, desc) { #n, T_##type, #def, desc, offsetof(struct ft_options, n) },
+#define OPT(n, type, def, desc) { #n, T_##type, #def, desc, offsetof(struct ft_options, n), OPT_BUF_##type(n) },
 #include "options.def"
 #undef OPT
 };
@@ -38,8 +57,9 @@ static const char *const type_hint[] = {
 	[T_size] = "a byte count, k/m/g suffix allowed",
 	[T_uint] = "a non-negative integer",
 	[T_byte] = "0..255, decimal or 0xNN",
+	[T_str] = "at most 4095 bytes",
 };
-static const char *const type_name[] = { "bool", "size", "uint", "byte" };
+static const char *const type_name[] = { "bool", "size", "uint", "byte", "str" };
 
 static bool word_is(const char *s, size_t n, const char *w)
 {
@@ -120,6 +140,13 @@ static bool parse_value(const struct opt_desc *d, const char *v, size_t n)
 			return false;
 		*(uint8_t *)field = (uint8_t)x;
 		return true;
+	case T_str:
+		if (n >= OPT_STR_MAX)
+			return false;
+		memcpy(d->buf, v, n);
+		d->buf[n] = '\0';
+		*(const char **)field = d->buf;
+		return true;
 	}
 	return false;
 }
@@ -148,6 +175,29 @@ void opt_help(void)
 		const struct opt_desc *d = &opt_table[i];
 		fmt_printf(&o, "  %-18s %-5s default %-9s %s\n", d->name, type_name[d->type], d->def, d->desc);
 	}
+	fmt_flush(&o);
+}
+
+/* "ftmalloc: options: name=value:..." - what verbosity=1 shows at start. */
+static void print_in_force(void)
+{
+	struct fmt_out o;
+
+	fmt_init(&o, 2);
+	fmt_puts(&o, "ftmalloc: options:");
+	for (size_t i = 0; i < sizeof(opt_table) / sizeof(opt_table[0]); i++) {
+		const struct opt_desc *d = &opt_table[i];
+		const char *field = (const char *)&opt + d->offset;
+		fmt_printf(&o, "%s%s=", i ? ":" : " ", d->name);
+		switch (d->type) {
+		case T_bool: fmt_putc(&o, *(const bool *)field ? '1' : '0'); break;
+		case T_size: fmt_printf(&o, "%zu", *(const size_t *)field); break;
+		case T_uint: fmt_printf(&o, "%u", *(const unsigned *)field); break;
+		case T_byte: fmt_printf(&o, "0x%02x", (unsigned)*(const uint8_t *)field); break;
+		case T_str: fmt_puts(&o, *(const char *const *)field); break;
+		}
+	}
+	fmt_putc(&o, '\n');
 	fmt_flush(&o);
 }
 
@@ -186,4 +236,6 @@ void opt_init(void)
 		if (*env == ':')
 			env++;
 	}
+	if (opt.verbosity >= 1)
+		print_in_force();
 }

@@ -8,13 +8,26 @@
  * (a fault inside a report, or a report from inside the fault handler), so
  * it can never deadlock the thread that holds it.
  *
- * May call: backtrace.c (printing stacks), fmt.c, os.c.
+ * Reports go to stderr, or to the file log_path names: opened at the first
+ * report of each process (a forked child opens its own, %p in the path
+ * being its pid), never in a set-user-ID program. A report that a
+ * suppression matches is formatted as usual into an output with no
+ * descriptor (nothing is written) and counted apart: it is no error for the
+ * summary, for exitcode or for abort_on_error.
+ *
+ * May call: suppress.c, backtrace.c (printing stacks), fmt.c, os.c.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#define LOG_PATH_MAX 4096
 
 static const char *const kind_names[KIND_COUNT] = {
 #define FT_KIND_NAME(id, name) name,
@@ -23,9 +36,18 @@ static const char *const kind_names[KIND_COUNT] = {
 };
 
 static atomic_ulong kind_counts[KIND_COUNT];
+static atomic_ulong suppressed_count;
 static atomic_uint report_owner;  /* kernel tid holding the report lock, 0: free */
 static unsigned report_depth;     /* nesting of the owner */
-int report_fd = 2;
+
+/* The log file, under the report lock. */
+static pid_t log_pid;             /* the process out_fd was chosen for, 0: none yet */
+static int log_fd = -1;           /* our descriptor of the file, -1: not open */
+static dev_t log_dev;             /* its identity, to notice that the program */
+static ino_t log_ino;             /* closed log_fd and reused the number */
+static int out_fd = 2;            /* where reports go: log_fd or 2 */
+static char log_name[LOG_PATH_MAX]; /* log_path expanded for log_pid */
+static bool log_own_file;         /* we created it, and its name has our pid */
 
 const char *report_kind_name(enum report_kind k)
 {
@@ -67,18 +89,171 @@ static void report_unlock(void)
 		atomic_store(&report_owner, 0);
 }
 
+/* In a forked child: the lock as if free, and the child's own errors only
+ * (the parent reports its own); the log is reopened at the child's first
+ * report, as its pid differs. */
 void report_lock_reset(void)
 {
 	atomic_store(&report_owner, 0);
 	report_depth = 0;
+	for (int k = 0; k < KIND_COUNT; k++)
+		atomic_store(&kind_counts[k], 0);
+	atomic_store(&suppressed_count, 0);
+}
+
+unsigned long report_suppressed_total(void)
+{
+	return atomic_load(&suppressed_count);
+}
+
+/* "ftmalloc: warning: log_path 'PATH' WHAT: ERRNO TEXT; reports go to stderr" */
+static void log_warn(const char *path, const char *what, int err)
+{
+	struct fmt_out o;
+	const char *text = err ? fmt_errno_text(err) : NULL;
+
+	fmt_init(&o, 2);
+	fmt_printf(&o, "ftmalloc: warning: log_path '%s' %s", path, what);
+	if (text)
+		fmt_printf(&o, ": %s", text);
+	else if (err)
+		fmt_printf(&o, ": errno %d", err);
+	fmt_puts(&o, "; reports go to stderr\n");
+	fmt_flush(&o);
+}
+
+/* opt.log_path with each %p replaced by pid and %% by %; false when it
+ * does not fit. *has_pid: a %p was replaced. */
+static bool log_expand(char *out, size_t cap, const char *path, pid_t pid, bool *has_pid)
+{
+	char num[24];
+	size_t n = 0, k = 0;
+
+	*has_pid = false;
+	for (unsigned long v = (unsigned long)pid; k == 0 || v; v /= 10)
+		num[k++] = (char)('0' + v % 10);
+	for (const char *s = path; *s; s++) {
+		if (s[0] == '%' && (s[1] == 'p' || s[1] == '%')) {
+			if (*++s == 'p') {
+				*has_pid = true;
+				for (size_t i = k; i-- > 0;)
+					if (n < cap)
+						out[n++] = num[i];
+				continue;
+			}
+		}
+		if (n < cap)
+			out[n++] = *s;
+	}
+	if (n >= cap)
+		return false;
+	out[n] = '\0';
+	return true;
+}
+
+static bool log_still_ours(void)
+{
+	struct stat st;
+
+	return fstat(log_fd, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino;
+}
+
+/* Choose out_fd for process pid: the log file, opened now, or stderr. */
+static void log_open(pid_t pid)
+{
+	const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+	const char *path = log_name;
+	bool has_pid;
+	struct stat st;
+
+	if (log_fd >= 0 && log_still_ours())
+		close(log_fd);  /* the parent's, inherited by fork */
+	log_fd = -1;
+	out_fd = 2;
+	log_pid = pid;
+	log_own_file = false;
+	if (getauxval(AT_SECURE)) {
+		log_warn(opt.log_path, "ignored in a set-user-ID or set-group-ID program", 0);
+		return;
+	}
+	if (!log_expand(log_name, sizeof(log_name), opt.log_path, pid, &has_pid)) {
+		log_warn(opt.log_path, "is too long once expanded", 0);
+		return;
+	}
+	int fd = open(path, flags | O_EXCL, 0644);
+	bool created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, flags, 0644);
+	if (fd < 0) {
+		log_warn(path, "cannot be opened", errno);
+		return;
+	}
+	if (fd <= 2) {
+		/* The program closed a standard descriptor; leave the number
+		 * to it and keep ours above. */
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 3), err = errno;
+		close(fd);
+		if (high < 0) {
+			log_warn(path, "cannot be opened", err);
+			return;
+		}
+		fd = high;
+	}
+	if (fstat(fd, &st) != 0) {
+		int err = errno;
+		close(fd);
+		log_warn(path, "cannot be opened", err);
+		return;
+	}
+	log_dev = st.st_dev;
+	log_ino = st.st_ino;
+	log_fd = out_fd = fd;
+	log_own_file = created && has_pid;
+}
+
+/* The leak check at exit asks for the output before it knows whether it
+ * has anything to say, so every process would leave a log file. One that
+ * is this process's own (created by it, %p in its name) and still empty
+ * is removed; a later report (a fault in a later destructor) opens it again. */
+void report_log_done(void)
+{
+	struct stat st;
+
+	report_lock();
+	if (log_fd >= 0 && log_own_file && log_pid == getpid() && log_still_ours() &&
+	    fstat(log_fd, &st) == 0 && st.st_size == 0 &&
+	    lstat(log_name, &st) == 0 && st.st_dev == log_dev && st.st_ino == log_ino) {
+		unlink(log_name);
+		close(log_fd);
+		log_fd = -1;
+		out_fd = 2;
+		log_pid = 0;
+	}
+	report_unlock();
+}
+
+int report_out_fd(void)
+{
+	if (!opt.log_path[0])
+		return 2;
+	int saved = errno;
+	report_lock();
+	pid_t pid = getpid();
+	if (pid != log_pid || (log_fd >= 0 && !log_still_ours()))
+		log_open(pid);
+	int fd = out_fd;
+	report_unlock();
+	errno = saved;
+	return fd;
 }
 
 void report_begin(struct fmt_out *o, enum report_kind kind, uintptr_t addr,
     const struct report_block *blk, const char *func)
 {
 	report_lock();
-	atomic_fetch_add(&kind_counts[kind], 1);
-	fmt_init(o, report_fd);
+	bool quiet = suppress_match(kind, blk);
+	atomic_fetch_add(quiet ? &suppressed_count : &kind_counts[kind], 1);
+	fmt_init(o, quiet ? -1 : report_out_fd());
 	fmt_printf(o, "ftmalloc: ERROR: %s on address %p (", report_kind_name(kind), (void *)addr);
 	if (blk && blk->start) {
 		uintptr_t end = blk->start + blk->size;
@@ -155,25 +330,28 @@ void report_finding(const struct finding *f, const char *func, uint32_t stack)
 
 void report_end(struct fmt_out *o)
 {
+	bool printed = o->fd >= 0;  /* fd -1: suppressed (report_begin) */
+
 	fmt_puts(o, "ftmalloc: end of report\n");
 	fmt_flush(o);
 	report_unlock();
-	if (opt.abort_on_error)
+	if (printed && opt.abort_on_error)
 		abort();
 }
 
-/* Last words at exit: one line counting every error by kind. */
+/* Last words at exit: one line counting every error by kind, and the
+ * suppressed reports. */
 void report_summary(void)
 {
-	unsigned long total = report_total();
+	unsigned long total = report_total(), quiet = report_suppressed_total();
 	struct fmt_out o;
 	bool first = true;
 
-	if (!total)
+	if (!total && !quiet)
 		return;
 	report_lock();
-	fmt_init(&o, report_fd);
-	fmt_printf(&o, "ftmalloc: SUMMARY: %lu error%s:", total, total == 1 ? "" : "s");
+	fmt_init(&o, report_out_fd());
+	fmt_printf(&o, "ftmalloc: SUMMARY: %lu error%s%s", total, total == 1 ? "" : "s", total ? ":" : "");
 	for (int k = 0; k < KIND_COUNT; k++) {
 		unsigned long n = atomic_load(&kind_counts[k]);
 		if (!n)
@@ -181,7 +359,11 @@ void report_summary(void)
 		fmt_printf(&o, "%s %lu %s", first ? "" : ",", n, kind_names[k]);
 		first = false;
 	}
+	if (quiet)
+		fmt_printf(&o, ", %lu suppressed", quiet);
 	fmt_putc(&o, '\n');
+	if (quiet && opt.verbosity >= 1)
+		suppress_print_used(&o);
 	fmt_flush(&o);
 	report_unlock();
 }

@@ -24,7 +24,7 @@
                                    so a cache pins few zones and little memory */
 
 /* Slots a bin holds at most, per class: TC_BYTES / class size, 2..TC_SLOTS. */
-#define CAP(size) ((TC_BYTES / (size)) < 2 ? 2 : (TC_BYTES / (size)) > TC_SLOTS ? TC_SLOTS : (TC_BYTES / (size)))
+#define CAP(size) ((uint8_t)((TC_BYTES / (size)) < 2 ? 2 : (TC_BYTES / (size)) > TC_SLOTS ? TC_SLOTS : (TC_BYTES / (size))))
 #define CAP_T(i) CAP(16 * ((i) + 1))
 #define CAP_S(i) CAP(128 + 16 * (i))
 static const uint8_t bin_caps[FT_NCLASSES] = {

@@ -38,11 +38,21 @@ struct class_heap {
  * first allocations of a process touch few pages. */
 static struct class_heap heaps[FT_NARENAS][FT_NCLASSES] __attribute__((aligned(4096)));
 
+/*
+ * A TINY zone holds at least FT_MIN_BLOCKS slots of 128 bytes (16 KiB);
+ * a SMALL zone at least 106 slots of 1024 bytes (27 pages): a few more than
+ * the minimum, so that 1024 blocks of 1 KiB fill 10 zones, not 11, while the
+ * zone's descriptor (records and free list) still fits a 2 KiB meta bin.
+ */
+#define FT_SMALL_ZONE_SLOTS 106
+_Static_assert(FT_SMALL_ZONE_SLOTS >= FT_MIN_BLOCKS, "a zone holds at least 100 blocks");
+
 static size_t zone_len_for(unsigned cls)
 {
 	size_t widest = (zone_is_tiny_class(cls) ? 128 : FT_SMALL_MAX) + FT_REDZONE;
+	size_t slots = zone_is_tiny_class(cls) ? FT_MIN_BLOCKS : FT_SMALL_ZONE_SLOTS;
 
-	return ft_align_up(FT_MIN_BLOCKS * widest + FT_REDZONE / 2, os_page);
+	return ft_align_up(slots * widest + FT_REDZONE / 2, os_page);
 }
 
 unsigned zone_slots_for(unsigned cls)

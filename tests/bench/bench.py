@@ -230,7 +230,10 @@ def run_once(argv, env, stdin_path=None, timeout=TIMEOUT):
     env = dict(env)
     # the allocator goes into the command only, not into the launcher
     env["BENCH_LD_PRELOAD"] = env.pop("LD_PRELOAD", "")
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    try:
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    except OSError as e:
+        raise Failed(str(e))
     try:
         with open(errpath, "wb") as err:
             subprocess.run([MEASURE, respath, "%g" % timeout] + argv, env=env, stdin=stdin,
@@ -241,8 +244,11 @@ def run_once(argv, env, stdin_path=None, timeout=TIMEOUT):
     finally:
         if stdin_path:
             stdin.close()
-    with open(respath) as f:
-        wall, rss, minflt, code = f.read().split()
+    try:
+        with open(respath) as f:
+            wall, rss, minflt, code = f.read().split()
+    except (OSError, ValueError) as e:
+        raise Failed("measure: no result: %s" % e)
     wall, code = float(wall), int(code)
     if code != 0:
         with open(errpath, "rb") as f:
@@ -288,6 +294,9 @@ def measure(configs, wl):
     """results[workload][config] = {"times": [...], "rss": [...], "error": str|None}"""
     results = {}
     for name, argv, stdin, extra in wl:
+        if not os.path.exists(MEASURE) or (stdin and not os.path.exists(stdin)):
+            log("%s is gone (make clean during the run?): stopping here" % BUILD)
+            break
         cell = {c[0]: {"times": [], "rss": [], "error": None, "capped": False,
                         "timeout": None} for c in configs}
         results[name] = cell
@@ -296,7 +305,7 @@ def measure(configs, wl):
             # untimed warm-up of a real program (page cache, .pyc files)
             try:
                 run_once(argv, config_env(configs[0], extra), stdin)
-            except Failed:
+            except (Failed, OSError):
                 pass
         base = cell[configs[0][0]]
         for r in range(RUNS):
@@ -506,7 +515,9 @@ def main():
     wl = [w for w in workloads() if not only or any(s in w[0] for s in only)]
     results = measure(configs, wl)
     pf, pf_errors = (measure_pagefaults(configs)
-                     if not only or any(s in "pagefault" for s in only) else (None, {}))
+                     if (not only or any(s in "pagefault" for s in only)) and os.path.exists(MEASURE)
+                     else (None, {}))
+    os.makedirs(BUILD, exist_ok=True)  # for the results, even if it was removed meanwhile
     elapsed = time.perf_counter() - t_start
 
     rows = summarize(configs, results)
