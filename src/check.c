@@ -47,7 +47,7 @@ static const char *zone_insane(const struct zone *z)
 		return "slot counts out of range";
 	if (z->nout != z->bump - z->nfree)
 		return "slots out of the zone do not add up";
-	if (z->slot_size != zone_class_size(z->cls) || z->stride != z->slot_size + FT_REDZONE)
+	if (z->slot_size != zone_class_size(z->cls) || z->stride != z->slot_size + zone_redzone)
 		return "slot size does not match the size class";
 	for (unsigned i = 0; i < z->nfree; i++)
 		if (z->free_idx[i] >= z->bump || z->recs[z->free_idx[i]].state == REC_LIVE)

@@ -76,6 +76,8 @@ void ft_init_slow(void)
 	os_init();
 	opt_init();     /* before the first block: options decide its layout */
 	canary_init();  /* before the first canary is written */
+	if (!opt.canary)
+		zone_redzone = 0;  /* nothing to keep between slots */
 	bt_set_depth(opt.backtrace_depth);
 	atomic_store_explicit(&ft_ready, 1, memory_order_release);
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);

@@ -41,7 +41,8 @@ struct report_block;
 #define FT_SMALL_MAX 1024      /* requests 128..1024 are SMALL, above is LARGE */
 #define FT_MIN_BLOCKS 100      /* slots of the largest class a zone must hold */
 #define FT_NARENAS 8           /* threads are spread over this many arenas */
-#define FT_REDZONE 16          /* bytes before each slot: 8 of the previous
+#define FT_REDZONE 16          /* bytes before each slot, when canaries are on
+                                  (zone_redzone): 8 of the previous
                                   slot's tail canary, 8 of this slot's head */
 
 /* Platform stubs: the only compile-time switches. */
@@ -210,7 +211,8 @@ struct zone {
 	uint16_t nfree;       /* entries in free_idx */
 	uint16_t nout;        /* slots live or held in a thread cache */
 	uint32_t slot_size;   /* usable bytes per slot */
-	uint32_t stride;      /* slot_size + FT_REDZONE */
+	uint32_t stride;      /* slot_size + the zone's redzone (FT_REDZONE, or 0
+	                         when canaries are off) */
 	uint32_t stride_inv;  /* 2^32 / stride, rounded up: offset / stride without
 	                         a division, exact for any offset in a zone */
 	char *base;           /* the mapping */
@@ -235,12 +237,15 @@ static inline size_t zone_class_size(unsigned cls)
 }
 static inline char *zone_slot_user(const struct zone *z, unsigned idx)
 {
-	return z->base + FT_REDZONE + (size_t)idx * z->stride;
+	return z->base + (z->stride - z->slot_size) + (size_t)idx * z->stride;
 }
 
 /* A slot for size (<= FT_SMALL_MAX) bytes, through the thread's cache.
  * *zeroed tells whether it reads as zero. */
 void *zone_alloc(size_t size, bool *zeroed, uint32_t stack);
+/* Redzone of the zones mapped from now on: FT_REDZONE with canaries, 0
+ * without (set once, at init, before the first zone). */
+extern size_t zone_redzone;
 
 /* A slot as a thread cache holds it: the zone pointer (below 2^48) with the
  * slot index in the top 16 bits. */

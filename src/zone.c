@@ -47,18 +47,20 @@ static struct class_heap heaps[FT_NARENAS][FT_NCLASSES] __attribute__((aligned(4
 #define FT_SMALL_ZONE_SLOTS 106
 _Static_assert(FT_SMALL_ZONE_SLOTS >= FT_MIN_BLOCKS, "a zone holds at least 100 blocks");
 
+size_t zone_redzone = FT_REDZONE;
+
 static size_t zone_len_for(unsigned cls)
 {
-	size_t widest = (zone_is_tiny_class(cls) ? 128 : FT_SMALL_MAX) + FT_REDZONE;
+	size_t widest = (zone_is_tiny_class(cls) ? 128 : FT_SMALL_MAX) + zone_redzone;
 	size_t slots = zone_is_tiny_class(cls) ? FT_MIN_BLOCKS : FT_SMALL_ZONE_SLOTS;
 
-	return ft_align_up(slots * widest + FT_REDZONE / 2, os_page);
+	return ft_align_up(slots * widest + zone_redzone / 2, os_page);
 }
 
 unsigned zone_slots_for(unsigned cls)
 {
-	return (unsigned)((zone_len_for(cls) - FT_REDZONE / 2) /
-	    (zone_class_size(cls) + FT_REDZONE));
+	return (unsigned)((zone_len_for(cls) - zone_redzone / 2) /
+	    (zone_class_size(cls) + zone_redzone));
 }
 
 static void avail_link(struct class_heap *h, struct zone *z)
@@ -106,7 +108,7 @@ static struct zone *zone_new(struct class_heap *h, unsigned cls, unsigned arena)
 	z->arena = (uint8_t)arena;
 	z->nslots = (uint16_t)n;
 	z->slot_size = (uint32_t)zone_class_size(cls);
-	z->stride = z->slot_size + FT_REDZONE;
+	z->stride = z->slot_size + (uint32_t)zone_redzone;
 	z->stride_inv = (uint32_t)((1ULL << 32) / z->stride + 1);
 	z->base = base;
 	z->map_len = len;
@@ -283,8 +285,10 @@ static struct slot_span span_of(const struct zone *z, unsigned idx)
 	char *user = su + (size_t)r->align_off * FT_ALIGN;
 	char *tail = user + r->size;
 
-	return (struct slot_span){ user, su - FT_REDZONE / 2, (size_t)(user - (su - FT_REDZONE / 2)),
-	    tail, (size_t)(su + z->slot_size + FT_REDZONE / 2 - tail) };
+	size_t half = (z->stride - z->slot_size) / 2;  /* 0 when canaries are off */
+
+	return (struct slot_span){ user, su - half, (size_t)(user - (su - half)),
+	    tail, (size_t)(su + z->slot_size + half - tail) };
 }
 
 void zone_arm_block(struct zone *z, unsigned idx)
