@@ -2,6 +2,7 @@
  * demo.c - small programs with real memory bugs, one per argument, for
  * "make demo": each runs under ftmalloc and shows the report it gets.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,25 @@ static NOINLINE void overflow(void)
 	char *name = make_name("ftmalloc");
 	printf("name: %s\n", name);
 	free(name);  /* the canary after the 8 bytes is damaged: reported here */
+}
+
+static NOINLINE void clear_backwards(char *buf, int n)
+{
+	for (int i = n - 1; i >= -1; i--)  /* bug: one step too far down */
+		buf[i] = 0;
+}
+
+static NOINLINE void underflow(void)
+{
+	char *buf = malloc(64);
+	clear_backwards(buf, 64);
+	free(buf);  /* the canary before the block is damaged: reported here */
+}
+
+static NOINLINE void bad_size_query(void)
+{
+	char buf[32];
+	printf("usable: %zu\n", malloc_usable_size(buf));  /* bug: not a heap block */
 }
 
 static NOINLINE int *make_table(size_t n)
@@ -94,7 +114,8 @@ static NOINLINE void show(void)
 int main(int argc, char **argv)
 {
 	static const struct { const char *name; void (*fn)(void); } demos[] = {
-		{ "show", show }, { "overflow", overflow }, { "large-overflow", large_overflow },
+		{ "show", show }, { "overflow", overflow }, { "underflow", underflow },
+		{ "large-overflow", large_overflow }, { "invalid-pointer", bad_size_query },
 		{ "use-after-free", use_after_free }, { "double-free", double_free },
 		{ "invalid-free", invalid_free }, { "leak", leak },
 	};
@@ -103,6 +124,7 @@ int main(int argc, char **argv)
 			demos[i].fn();
 			return 0;
 		}
-	fprintf(stderr, "usage: demo show|overflow|large-overflow|use-after-free|double-free|invalid-free|leak\n");
+	fprintf(stderr, "usage: demo show|overflow|underflow|large-overflow|invalid-pointer|"
+	    "use-after-free|double-free|invalid-free|leak\n");
 	return 2;
 }
