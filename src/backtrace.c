@@ -349,27 +349,67 @@ unsigned bt_capture_context(void *ucontext, uintptr_t *pcs, unsigned max)
 
 /* ---- printing and matching ---- */
 
+/* A function name, in color when the output has it. */
+static void put_function(struct fmt_out *o, const char *name)
+{
+	fmt_color(o, FMT_SGR_FUNC);
+	fmt_puts(o, name);
+	fmt_color_end(o);
+}
+
 void bt_print(struct fmt_out *o, const uintptr_t *pcs, unsigned n)
 {
 	char buf[512];
 
+	if (o->style & FMT_JSON) {
+		bt_print_json(o, pcs, n);
+		return;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct bt_sym s;
 		void *pc = (void *)pcs[i];
 		bt_symbolize(pcs[i], &s, buf, sizeof(buf));
-		if (s.function && s.file)
-			fmt_printf(o, "    #%u %p in %s %s:%u\n", i, pc, s.function, s.file, s.line);
-		else if (s.function)
-			fmt_printf(o, "    #%u %p in %s+0x%zx (%s)\n", i, pc, s.function,
-			    (size_t)s.function_off, s.module ? s.module : "?");
-		else if (s.module && s.file)
+		if (s.function) {
+			fmt_printf(o, "    #%u %p in ", i, pc);
+			put_function(o, s.function);
+			if (s.file)
+				fmt_printf(o, " %s:%u\n", s.file, s.line);
+			else
+				fmt_printf(o, "+0x%zx (%s)\n", (size_t)s.function_off, s.module ? s.module : "?");
+		} else if (s.module && s.file) {
 			fmt_printf(o, "    #%u %p (%s+0x%zx) %s:%u\n", i, pc, s.module,
 			    (size_t)s.module_off, s.file, s.line);
-		else if (s.module)
+		} else if (s.module) {
 			fmt_printf(o, "    #%u %p (%s+0x%zx)\n", i, pc, s.module, (size_t)s.module_off);
-		else
+		} else {
 			fmt_printf(o, "    #%u %p\n", i, pc);
+		}
 	}
+}
+
+void bt_print_json(struct fmt_out *o, const uintptr_t *pcs, unsigned n)
+{
+	char buf[512];
+
+	fmt_putc(o, '[');
+	for (unsigned i = 0; i < n; i++) {
+		struct bt_sym s;
+		bt_symbolize(pcs[i], &s, buf, sizeof(buf));
+		fmt_printf(o, "%s{\"pc\":\"%p\",\"module\":", i ? "," : "", (void *)pcs[i]);
+		fmt_json_str(o, s.module);
+		if (s.module)
+			fmt_printf(o, ",\"offset\":\"%p\",\"function\":", (void *)s.module_off);
+		else
+			fmt_puts(o, ",\"offset\":null,\"function\":");
+		fmt_json_str(o, s.function);
+		fmt_puts(o, ",\"file\":");
+		fmt_json_str(o, s.file);
+		if (s.file && s.line)
+			fmt_printf(o, ",\"line\":%u}", s.line);
+		else
+			fmt_puts(o, ",\"line\":null}");
+	}
+	fmt_putc(o, ']');
 }
 
 void bt_print_id(struct fmt_out *o, uint32_t id)

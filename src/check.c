@@ -114,9 +114,12 @@ unsigned heap_check_all(const char *when)
 	unsigned found = fs.n + fs.more;
 	if (fs.more) {
 		struct fmt_out o;
-		fmt_init(&o, report_fd);
-		fmt_printf(&o, "ftmalloc: %u more damaged blocks not reported\n", fs.more);
-		fmt_flush(&o);
+		report_note_begin(&o, "omitted");
+		report_field_str(&o, "of", "damaged blocks");
+		report_field_num(&o, "blocks", fs.more);
+		if (!report_is_json(&o))
+			fmt_printf(&o, "ftmalloc: %u more damaged blocks not reported\n", fs.more);
+		report_note_end(&o);
 	}
 	lock_give(&check_lock);
 	return found;

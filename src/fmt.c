@@ -63,6 +63,7 @@ void fmt_init(struct fmt_out *o, int fd)
 {
 	o->fd = fd;
 	o->len = 0;
+	o->style = 0;
 }
 
 void fmt_flush(struct fmt_out *o)
@@ -106,6 +107,7 @@ static char *digits(char *end, unsigned long long v, unsigned base, bool upper)
 struct spec {
 	bool left, zero;
 	int width;
+	int prec;   /* %.Ns: at most N bytes of the string; -1: all */
 	int longs;  /* 0 int, 1 long, 2 long long / size_t */
 };
 
@@ -115,7 +117,7 @@ static void emit(struct fmt_out *o, const struct spec *sp, const char *prefix, c
 
 	while (prefix[plen])
 		plen++;
-	while (body[blen])
+	while (body[blen] && (sp->prec < 0 || blen < (size_t)sp->prec))
 		blen++;
 	int fill = sp->width - (int)(plen + blen);
 	if (!sp->left && !sp->zero)
@@ -123,7 +125,8 @@ static void emit(struct fmt_out *o, const struct spec *sp, const char *prefix, c
 	fmt_puts(o, prefix);
 	if (!sp->left && sp->zero)
 		pad(o, '0', fill);
-	fmt_puts(o, body);
+	for (size_t i = 0; i < blen; i++)
+		fmt_putc(o, body[i]);
 	if (sp->left)
 		pad(o, ' ', fill);
 }
@@ -148,7 +151,7 @@ static long long arg_signed(va_list *ap, int longs)
 
 static const char *parse_spec(const char *f, struct spec *sp)
 {
-	*sp = (struct spec){0};
+	*sp = (struct spec){ .prec = -1 };
 	for (;; f++) {
 		if (*f == '-')
 			sp->left = true;
@@ -159,6 +162,11 @@ static const char *parse_spec(const char *f, struct spec *sp)
 	}
 	while (*f >= '0' && *f <= '9')
 		sp->width = sp->width * 10 + (*f++ - '0');
+	if (*f == '.') {
+		sp->prec = 0;
+		while (*++f >= '0' && *f <= '9')
+			sp->prec = sp->prec * 10 + (*f - '0');
+	}
 	while (*f == 'l' || *f == 'z') {
 		sp->longs += (*f == 'z') ? 2 : 1;
 		f++;
@@ -181,6 +189,8 @@ void fmt_vprintf(struct fmt_out *o, const char *f, va_list ap)
 		}
 		struct spec sp;
 		f = parse_spec(f + 1, &sp);
+		if (*f != 's')
+			sp.prec = -1;  /* a precision bounds strings only */
 		switch (*f) {
 		case 's': {
 			const char *s = va_arg(args, const char *);
@@ -232,6 +242,54 @@ void fmt_printf(struct fmt_out *o, const char *f, ...)
 	va_start(ap, f);
 	fmt_vprintf(o, f, ap);
 	va_end(ap);
+}
+
+void fmt_color(struct fmt_out *o, const char *sgr)
+{
+	if (!(o->style & FMT_COLOR))
+		return;
+	fmt_puts(o, "\033[");
+	fmt_puts(o, sgr);
+	fmt_putc(o, 'm');
+}
+
+void fmt_color_end(struct fmt_out *o)
+{
+	if (o->style & FMT_COLOR)
+		fmt_puts(o, "\033[0m");
+}
+
+/* JSON (RFC 8259) wants '"', '\\' and the control characters escaped. The
+ * bytes of a name are no promise of UTF-8 (a file name is any bytes), so
+ * each byte above 0x7e is written as the code point of the same number:
+ * the text stays valid JSON whatever it held. */
+void fmt_json_str(struct fmt_out *o, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (!s) {
+		fmt_puts(o, "null");
+		return;
+	}
+	fmt_putc(o, '"');
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		switch (*c) {
+		case '"': fmt_puts(o, "\\\""); break;
+		case '\\': fmt_puts(o, "\\\\"); break;
+		case '\n': fmt_puts(o, "\\n"); break;
+		case '\t': fmt_puts(o, "\\t"); break;
+		case '\r': fmt_puts(o, "\\r"); break;
+		default:
+			if (*c < 0x20 || *c > 0x7e) {
+				fmt_puts(o, "\\u00");
+				fmt_putc(o, hex[*c >> 4]);
+				fmt_putc(o, hex[*c & 15]);
+			} else {
+				fmt_putc(o, (char)*c);
+			}
+		}
+	}
+	fmt_putc(o, '"');
 }
 
 void fmt_die(const char *file, int line, const char *what)

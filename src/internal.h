@@ -121,14 +121,28 @@ static inline void lock_reset(struct lock *l) { atomic_store(&l->word, 0); }
 /* ---- fmt.c ---- */
 struct fmt_out {
 	int fd;
+	uint8_t style;  /* FMT_JSON or FMT_COLOR (report.c sets it), 0: plain text */
 	size_t len;
 	char buf[2048];
 };
-void fmt_init(struct fmt_out *o, int fd);
+#define FMT_JSON 1u   /* a report as one JSON object on one line */
+#define FMT_COLOR 2u  /* text with ANSI color escapes */
+/* SGR parameters for fmt_color. */
+#define FMT_SGR_ERROR "1;31"  /* bold red */
+#define FMT_SGR_TITLE "1"     /* bold */
+#define FMT_SGR_FUNC "36"     /* cyan */
+void fmt_init(struct fmt_out *o, int fd);  /* style 0 */
+/* "ESC[sgr m" and "ESC[0m", written only when o->style has FMT_COLOR. */
+void fmt_color(struct fmt_out *o, const char *sgr);
+void fmt_color_end(struct fmt_out *o);
+/* s as a JSON string, quotes included ('"', '\\', control characters and
+ * every byte above 0x7e escaped, the last as \u00XX); null when s is NULL. */
+void fmt_json_str(struct fmt_out *o, const char *s);
 void fmt_flush(struct fmt_out *o);
 void fmt_putc(struct fmt_out *o, char c);
 void fmt_puts(struct fmt_out *o, const char *s);
-/* printf subset: %s %c %d %i %u %x %X %p %%, flags '-' '0', a width,
+/* printf subset: %s %c %d %i %u %x %X %p %%, flags '-' '0', a width, a
+ * precision for %s (%.200s: at most 200 bytes),
  * length modifiers l ll z. %X prints upper-case hex digits without 0x. */
 void fmt_printf(struct fmt_out *o, const char *f, ...) __attribute__((format(printf, 2, 3)));
 void fmt_vprintf(struct fmt_out *o, const char *f, va_list ap);
@@ -295,6 +309,10 @@ void zone_arm_block(struct zone *z, unsigned idx);
  * report damage as found in func, detected at stack (0: capture here).
  * True when intact. */
 bool zone_check_block(struct zone *z, unsigned idx, const char *func, uint32_t stack);
+/* Set by a thread running a periodic check (check_every): zone_damage and
+ * large_check_locked, called by that thread, then rewrite the canaries or
+ * poison whose damage they return, so it is reported once. */
+extern __thread bool zone_rearm_damage;
 /* Check the poison of a quarantined block; report a use after free. */
 bool zone_check_poison(struct zone *z, unsigned idx, const char *func);
 /* What we know of the block at or around p in z, for a report. */
@@ -329,6 +347,8 @@ unsigned zone_slots_for(unsigned cls);
 struct large {
 	struct region hdr;
 	uint8_t state;        /* enum rec_state */
+	uint8_t guarded;      /* a TINY/SMALL request given a mapping of its own
+	                         (guard_all, guard_sample): realloc moves it */
 	uint16_t alloc_thread, free_thread;
 	uint32_t alloc_stack, free_stack;
 	char *map;            /* the whole mapping, guard pages included */
@@ -345,8 +365,17 @@ struct large {
  * holds addr, as the fault handler needs it; NULL if none. */
 struct large *large_at(const void *addr);
 void large_arm(struct large *l);  /* canaries in the block's slack */
-/* reserve > size: room to grow in place by realloc. *zeroed: fresh pages. */
+/* reserve > size: room to grow in place by realloc. *zeroed: fresh pages.
+ * align: of the user pointer, a power of two; 0 for the malloc family's
+ * default (16, or guard_align when the block ends flush against its guard). */
 void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, bool *zeroed);
+/* The same for a TINY/SMALL request (guard_all, guard_sample), no reserve.
+ * NULL with ENOMEM when the memory map areas are nearly used up (a warning,
+ * once): the caller falls back to a zone. */
+void *large_alloc_guarded(size_t size, size_t align, uint32_t stack, bool *zeroed);
+/* vm.max_map_count: sets how many mappings guarded allocation may use. */
+void large_set_map_budget(size_t max_maps);
+extern bool large_side_before;  /* guard_side=before (set at init) */
 /* p was a LARGE block freed and unmapped lately: *blk says which. */
 bool large_graveyard(const void *p, struct report_block *blk);
 struct finding;
@@ -393,6 +422,10 @@ void bt_symbolize(uintptr_t pc, struct bt_sym *sym, char *buf, size_t buflen);
  * "    #N 0xADDR (MODULE+0xOFF)" when no symbol is. */
 void bt_print(struct fmt_out *o, const uintptr_t *pcs, unsigned n);
 void bt_print_id(struct fmt_out *o, uint32_t id);
+/* With FMT_JSON in o->style, bt_print writes the frames as one JSON array
+ * instead: [{"pc":"0x..","module":..,"offset":"0x..","function":..,
+ * "file":..,"line":..}, ...], null for what is unknown. */
+void bt_print_json(struct fmt_out *o, const uintptr_t *pcs, unsigned n);
 /* True when any frame of stack id's function or module name matches glob
  * (for suppressions). */
 bool bt_matches(uint32_t id, const char *glob);
@@ -460,12 +493,38 @@ void report_lock_reset(void);   /* in a forked child: the lock, and counts from 
 /* Where reports go: the file of opt.log_path (opened at the first call in
  * each process, %p expanded to its pid), or stderr. Takes the report lock. */
 int report_out_fd(void);
-#define report_fd (report_out_fd())  /* the old name, still used by leak.c and check.c */
+#define report_fd (report_out_fd())  /* the old name, still used by leak.c */
 /* At exit, after the summary: remove the log file if it is this process's
  * own (%p in log_path, created by it) and empty. */
 void report_log_done(void);
 /* Reports printed and suppressed so far. */
 unsigned long report_suppressed_total(void);
+/* Check opt.format and opt.color (a bad value warns and becomes the
+ * default) and read NO_COLOR; constructor time. Before it, reports are
+ * text without color. */
+void report_init(void);
+/* How reports written to fd look: FMT_JSON (format=json), FMT_COLOR
+ * (color=always, or auto with fd a terminal and NO_COLOR unset) or 0. */
+unsigned report_style(int fd);
+/* A section of frames already captured: report_stack's output for pcs. */
+void report_pcs(struct fmt_out *o, const char *title, const uintptr_t *pcs, unsigned n);
+/* Inside a report (or a note): true when it is JSON. Callers then add
+ * their facts as fields and write their text lines only when false. */
+static inline bool report_is_json(const struct fmt_out *o) { return o->style & FMT_JSON; }
+/* ,"key":"value" / ,"key":N into a JSON report or note; nothing in text. */
+void report_field_str(struct fmt_out *o, const char *key, const char *value);
+void report_field_num(struct fmt_out *o, const char *key, unsigned long long n);
+/* Lines on the report fd that are no error report (the leak summary,
+ * "N more ... not shown"): begin takes the report lock and opens o,
+ * styled; in JSON it opens an object {"version":1,"kind":KIND,"pid":N
+ * that end closes ("}\n"); in text the caller writes its lines between. */
+void report_note_begin(struct fmt_out *o, const char *kind);
+void report_note_end(struct fmt_out *o);
+/* The leak check's totals at exit, for the JSON summary. */
+struct leak_totals {
+	size_t def_bytes, def_blocks, ind_bytes, ind_blocks, reach_bytes, reach_blocks;
+};
+void report_leak_totals(const struct leak_totals *t, bool listed_reachable);
 
 /* ---- suppress.c: reports the user asked not to see ---- */
 /* Read opt.suppressions (constructor time, after bt_init); warns about
@@ -502,8 +561,23 @@ unsigned heap_check_all(const char *when);
 /* ---- segv.c ---- */
 void segv_init(void);  /* install the fault handler (constructor time) */
 
+/* ---- show.c ---- */
+/* show_alloc_mem_ex() written to fd (the report_signal dump: the report fd). */
+void show_alloc_mem_ex_fd(int fd);
+
 /* ---- init.c ---- */
 extern atomic_int ft_ready;
+/* What the malloc family must do besides its work, one relaxed load on its
+ * paths: FT_HOOK_SIGNAL (the report_signal arrived: dump, then clear it),
+ * FT_HOOK_CHECK (check_every is on), FT_HOOK_GUARD (guard_all or
+ * guard_sample is on). Set at init; the signal bit by the signal handler. */
+extern atomic_uint ft_hooks;
+#define FT_HOOK_SIGNAL 1u
+#define FT_HOOK_CHECK 2u
+#define FT_HOOK_GUARD 4u
+#define FT_HOOK_DUMPING 8u  /* a thread is writing that dump (one at a time;
+                               cleared in a forked child) */
+extern char ft_report_signal_name[16];  /* "SIGUSR2", for the dump's header */
 void ft_init_slow(void);
 static inline void ft_init(void)
 {

@@ -6,6 +6,20 @@
  *
  *   map: [guard][area: slack ... user block][guard]
  *
+ * With guard_side=before the block starts instead at the first byte after
+ * the lower guard, so an underflow faults at its first byte (an overflow
+ * then damages the tail canary, or faults a page later). guard_align is the
+ * alignment of a block placed flush against the upper guard: 16 by default,
+ * so up to 15 bytes of slack (canaries) may lie between the block's end and
+ * the guard; 1 makes it exact.
+ *
+ * guard_all and guard_sample put TINY/SMALL requests here too, in slots of
+ * their own (large_alloc_guarded). Each live mapping costs the process two
+ * of the memory map areas vm.max_map_count allows (65530 by default): past
+ * a budget taken from it, guarded allocation fails with ENOMEM and the
+ * caller falls back to a zone, before the kernel itself refuses a mapping
+ * that a zone or the program would need.
+ *
  * A block that realloc grows gets room to grow in place: its area is
  * reserved larger than the block, the part past the block's last page kept
  * PROT_NONE (so it still faults) and opened a page at a time as it grows.
@@ -56,6 +70,12 @@ static size_t cache_bytes;
 static struct grave graves[GRAVE_MAX];
 static unsigned grave_next;
 
+bool large_side_before;                /* guard_side=before */
+static atomic_size_t large_maps;       /* mappings that exist: live, quarantined, cached */
+static atomic_size_t map_budget = SIZE_MAX; /* of them, most there may be for guarded allocation */
+static size_t max_map_count;           /* vm.max_map_count, for the warning */
+static atomic_bool budget_warned;
+
 static char *area_of(const struct large *l)
 {
 	return l->map + l->guard_len;
@@ -66,6 +86,7 @@ static void unmap_block(struct large *l)
 {
 	pagemap_set(l->map, l->map_len, NULL);
 	os_unmap(l->map, l->map_len);
+	atomic_fetch_sub_explicit(&large_maps, 1, memory_order_relaxed);
 	atomic_fetch_sub_explicit(&os_mapped_user, l->map_len, memory_order_relaxed);
 	atomic_fetch_add_explicit(&os_unmap_calls, 1, memory_order_relaxed);
 	l->hdr.kind = 0;
@@ -141,10 +162,21 @@ static struct large *map_block(size_t area_len, size_t rw_len)
 	l->data_len = rw_len;
 	atomic_fetch_add_explicit(&os_mapped_user, map_len, memory_order_relaxed);
 	atomic_fetch_add_explicit(&os_map_calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&large_maps, 1, memory_order_relaxed);
 	return l;
 }
 
-void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, bool *zeroed)
+/* Alignment of the user pointer: align, or guard_align for 0 (the malloc
+ * family's default; the block may end flush against the guard). */
+static size_t place_align(size_t align)
+{
+	if (align == 0)
+		return opt.guard_align;
+	return align > FT_ALIGN ? align : FT_ALIGN;
+}
+
+static void *alloc_block(size_t size, size_t align, uint32_t stack, size_t reserve, bool *zeroed,
+    bool guarded)
 {
 	size_t slack = align > os_page ? align : 0;  /* mmap gives page alignment */
 	size_t need, area;
@@ -177,16 +209,18 @@ void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, boo
 	}
 	l->hdr.kind = REGION_LARGE;
 	l->state = REC_LIVE;
+	l->guarded = guarded;
 	l->alloc_thread = os_thread_serial();
 	l->alloc_stack = stack;
 	l->free_stack = 0;
 	l->size = size;
-	if (area == need)  /* flush against the upper guard; a zero-size block
-	                      still starts inside its area */
+	if (area == need && !large_side_before)  /* flush against the upper guard;
+	                                            a zero-size block still
+	                                            starts inside its area */
 		l->user = (char *)ft_align_down((uintptr_t)(area_of(l) + area - (size ? size : 1)),
-		    align > FT_ALIGN ? align : FT_ALIGN);
-	else               /* room to grow after it */
-		l->user = (char *)ft_align_up((uintptr_t)area_of(l), align > FT_ALIGN ? align : FT_ALIGN);
+		    place_align(align));
+	else  /* against the lower guard, or room to grow after it */
+		l->user = (char *)ft_align_up((uintptr_t)area_of(l), place_align(align));
 	if (!*zeroed && l->user - area_of(l) >= (ptrdiff_t)(16 * os_page)) {
 		/* A reused mapping bigger than needed: give back the pages in
 		 * front of the block, which nothing will touch. */
@@ -206,6 +240,52 @@ void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, boo
 	large_count++;
 	lock_give(&large_lock);
 	return l->user;
+}
+
+void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, bool *zeroed)
+{
+	return alloc_block(size, align, stack, reserve, zeroed, false);
+}
+
+void large_set_map_budget(size_t max_maps)
+{
+	max_map_count = max_maps;
+	/* Two areas a guarded block (its guards merge with their neighbours'),
+	 * an eighth of them left to the zones and the program. */
+	atomic_store(&map_budget, (max_maps - max_maps / 8) / 2);
+}
+
+/* One line, the first time guarded allocation runs out of map areas. */
+static void warn_budget(size_t maps)
+{
+	if (atomic_exchange(&budget_warned, true))
+		return;
+	struct fmt_out o;
+	fmt_init(&o, 2);
+	fmt_printf(&o, "ftmalloc: warning: %zu guarded mappings use up the memory map areas "
+	    "vm.max_map_count allows (%zu): further blocks come from the zones, unguarded, "
+	    "until some are freed\n", maps, max_map_count);
+	fmt_flush(&o);
+}
+
+void *large_alloc_guarded(size_t size, size_t align, uint32_t stack, bool *zeroed)
+{
+	size_t maps = atomic_load_explicit(&large_maps, memory_order_relaxed);
+
+	if (maps >= atomic_load_explicit(&map_budget, memory_order_relaxed)) {
+		warn_budget(maps);
+		errno = ENOMEM;
+		return NULL;
+	}
+	void *p = alloc_block(size, align, stack, 0, zeroed, true);
+	if (!p && maps > 64) {
+		/* The kernel said no before the budget did (the program maps
+		 * much itself): stop short of this from now on. */
+		atomic_store_explicit(&map_budget, maps - maps / 8, memory_order_relaxed);
+		warn_budget(maps);
+		errno = ENOMEM;
+	}
+	return p;
 }
 
 /* Canaries in the slack on either side of the block, SLACK_CANARY bytes
@@ -417,7 +497,9 @@ bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how)
 	}
 	*how = classify(l, p);
 	*old_size = l->size;
-	if (*how != LOOKUP_OK || size > (size_t)(area_of(l) + l->area_len - l->user)) {
+	/* A guarded TINY/SMALL block moves, to stay flush against its guard. */
+	if (*how != LOOKUP_OK || size > (size_t)(area_of(l) + l->area_len - l->user) ||
+	    (l->guarded && size != l->size)) {
 		lock_give(&large_lock);
 		return false;
 	}
@@ -459,9 +541,12 @@ bool large_check_locked(const struct large *l, struct finding *f)
 	enum report_kind kind;
 	const uint8_t *bad = slack_damage(l, &kind);
 
-	if (bad)
-		large_finding(l, bad, kind, f);
-	return bad != NULL;
+	if (!bad)
+		return false;
+	large_finding(l, bad, kind, f);
+	if (zone_rearm_damage)
+		large_arm((struct large *)l);  /* reported once */
+	return true;
 }
 
 /* Caller holds large_lock. */

@@ -130,10 +130,6 @@ struct lgroup {
 	size_t ind_bytes, ind_blocks;  /* indirectly lost through them */
 };
 
-struct leak_totals {
-	size_t def_bytes, def_blocks, ind_bytes, ind_blocks, reach_bytes, reach_blocks;
-};
-
 struct leak_scan {
 	struct lregion *regions;
 	size_t nregions;
@@ -537,10 +533,13 @@ static void drain(struct leak_scan *s)
 			continue;
 		size_t size;
 		uintptr_t start = block_start(g, (uint32_t)item - g->first, &size);
+		/* Whole words: past the end only when the block starts aligned (a
+		 * guard_align block may end flush against its guard page). */
+		size_t len = start & 7 ? size & ~(size_t)7 : ft_align_up(size, 8);
 		if (size >= LEAK_SPARSE_MIN && s->pm_fd >= 0)
-			scan_touched(s, start, start + ft_align_up(size, 8), false);
+			scan_touched(s, start, start + len, false);
 		else
-			scan_words(s, (const uintptr_t *)start, ft_align_up(size, 8) / 8, start, false);
+			scan_words(s, (const uintptr_t *)start, len / 8, start, false);
 	}
 }
 
@@ -1278,10 +1277,16 @@ static void print_lost(const struct lgroup *g)
 	struct fmt_out o;
 
 	report_begin(&o, KIND_MEMORY_LEAK, g->first, &blk, "exit");
-	fmt_printf(&o, "  %zu bytes in %zu blocks are definitely lost\n", g->bytes, g->blocks);
-	if (g->ind_blocks)
-		fmt_printf(&o, "  (and %zu bytes in %zu indirectly lost blocks reachable only from them)\n",
-		    g->ind_bytes, g->ind_blocks);
+	report_field_num(&o, "bytes", g->bytes);
+	report_field_num(&o, "blocks", g->blocks);
+	report_field_num(&o, "indirect_bytes", g->ind_bytes);
+	report_field_num(&o, "indirect_blocks", g->ind_blocks);
+	if (!report_is_json(&o)) {
+		fmt_printf(&o, "  %zu bytes in %zu blocks are definitely lost\n", g->bytes, g->blocks);
+		if (g->ind_blocks)
+			fmt_printf(&o, "  (and %zu bytes in %zu indirectly lost blocks reachable only from them)\n",
+			    g->ind_bytes, g->ind_blocks);
+	}
 	report_thread_stack(&o, "allocated", g->thread, g->stack);
 	report_end(&o);
 }
@@ -1300,14 +1305,21 @@ static void print_candidate(const struct lgroup *g, int fd)
 	fmt_flush(&o);
 }
 
-static void print_reachable(const struct lgroup *g, int fd)
+/* Listed at exit only (show_reachable): a note, no error. */
+static void print_reachable(const struct lgroup *g)
 {
 	struct fmt_out o;
 
-	fmt_init(&o, fd);
-	fmt_printf(&o, "ftmalloc: reachable: %zu bytes in %zu blocks allocated at:\n", g->bytes, g->blocks);
-	print_stack(&o, g->stack);
-	fmt_flush(&o);
+	report_note_begin(&o, "still-reachable");
+	report_field_num(&o, "bytes", g->bytes);
+	report_field_num(&o, "blocks", g->blocks);
+	if (report_is_json(&o)) {
+		report_thread_stack(&o, "allocated", g->thread, g->stack);
+	} else {
+		fmt_printf(&o, "ftmalloc: reachable: %zu bytes in %zu blocks allocated at:\n", g->bytes, g->blocks);
+		print_stack(&o, g->stack);
+	}
+	report_note_end(&o);
 }
 
 static void print_line(int fd, const char *f, ...) __attribute__((format(printf, 2, 3)));
@@ -1339,16 +1351,58 @@ static void print_groups(const struct leak_scan *s, const struct leak_request *r
 		}
 		shown++;
 		if (kind == 1)
-			print_reachable(g, rq->fd);
+			print_reachable(g);
 		else if (rq->at_exit)
 			print_lost(g);
 		else
 			print_candidate(g, rq->fd);
 	}
-	if (more)
-		print_line(rq->fd, "%s%zu more %s groups (%zu bytes in %zu blocks) not shown\n",
-		    rq->at_exit || kind ? "ftmalloc: " : "  ", more, kind ? "reachable" : "leak",
-		    more_bytes, more_blocks);
+	if (more && rq->at_exit) {
+		struct fmt_out o;
+		report_note_begin(&o, "omitted");
+		report_field_str(&o, "of", kind ? "still-reachable" : "memory-leak");
+		report_field_num(&o, "groups", more);
+		report_field_num(&o, "bytes", more_bytes);
+		report_field_num(&o, "blocks", more_blocks);
+		if (!report_is_json(&o))
+			fmt_printf(&o, "ftmalloc: %zu more %s groups (%zu bytes in %zu blocks) not shown\n",
+			    more, kind ? "reachable" : "leak", more_bytes, more_blocks);
+		report_note_end(&o);
+	} else if (more) {
+		print_line(rq->fd, "  %zu more leak groups (%zu bytes in %zu blocks) not shown\n",
+		    more, more_bytes, more_blocks);
+	}
+}
+
+/* "ftmalloc: SUMMARY: leaks: ..." at exit; in JSON the exit summary
+ * (report_summary) carries the totals instead. */
+static void print_exit_totals(const struct leak_totals *t, bool lost, bool show_reachable)
+{
+	struct fmt_out o;
+
+	report_leak_totals(t, show_reachable);
+	if ((!lost && !show_reachable) || (report_style(-1) & FMT_JSON))
+		return;
+	report_note_begin(&o, "leak-totals");
+	fmt_color(&o, FMT_SGR_TITLE);
+	fmt_printf(&o, "ftmalloc: SUMMARY: leaks: %zu bytes definitely lost in %zu blocks, "
+	    "%zu bytes indirectly lost in %zu blocks, %zu bytes still reachable in %zu blocks",
+	    t->def_bytes, t->def_blocks, t->ind_bytes, t->ind_blocks, t->reach_bytes, t->reach_blocks);
+	fmt_color_end(&o);
+	fmt_putc(&o, '\n');
+	report_note_end(&o);
+}
+
+static void print_skipped(void)
+{
+	static const char why[] = "leak check skipped: no memory for its scratch space";
+	struct fmt_out o;
+
+	report_note_begin(&o, "notice");
+	report_field_str(&o, "message", why);
+	if (!report_is_json(&o))
+		fmt_printf(&o, "ftmalloc: %s\n", why);
+	report_note_end(&o);
 }
 
 static void print_results(const struct leak_scan *s, const struct leak_request *rq)
@@ -1361,10 +1415,11 @@ static void print_results(const struct leak_scan *s, const struct leak_request *
 	print_groups(s, rq, 0);
 	if (rq->show_reachable)
 		print_groups(s, rq, 1);
-	if (lost || rq->show_reachable || !rq->at_exit)
-		print_line(rq->fd, "%s: %zu bytes definitely lost in %zu blocks, "
+	if (rq->at_exit)
+		print_exit_totals(t, lost, rq->show_reachable);
+	else
+		print_line(rq->fd, "Leak candidates: %zu bytes definitely lost in %zu blocks, "
 		    "%zu bytes indirectly lost in %zu blocks, %zu bytes still reachable in %zu blocks\n",
-		    rq->at_exit ? "ftmalloc: SUMMARY: leaks" : "Leak candidates",
 		    t->def_bytes, t->def_blocks, t->ind_bytes, t->ind_blocks, t->reach_bytes, t->reach_blocks);
 }
 
@@ -1442,6 +1497,8 @@ static FT_NOINLINE void leak_run(const struct leak_request *rq, uintptr_t sp, ui
 		os_unmap(s.scratch, s.scratch_len);
 	if (ok)
 		print_results(&s, rq);
+	else if (rq->at_exit)
+		print_skipped();
 	else
 		print_line(rq->fd, "ftmalloc: leak check skipped: no memory for its scratch space\n");
 	if (s.groups)

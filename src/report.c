@@ -15,6 +15,13 @@
  * descriptor (nothing is written) and counted apart: it is no error for the
  * summary, for exitcode or for abort_on_error.
  *
+ * Two formats (opt.format): text for people, and JSON Lines for tools, where
+ * each report is one object on one line, built as it is written: the calls
+ * that write a text section (report_stack, report_thread_stack, ...) add a
+ * field to the open object instead, and report_end closes it. The style is
+ * decided per output (struct fmt_out.style): JSON, text in color (opt.color),
+ * or plain text.
+ *
  * May call: suppress.c, backtrace.c (printing stacks), fmt.c, os.c.
  */
 #define _GNU_SOURCE
@@ -23,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,6 +56,14 @@ static ino_t log_ino;             /* closed log_fd and reused the number */
 static int out_fd = 2;            /* where reports go: log_fd or 2 */
 static char log_name[LOG_PATH_MAX]; /* log_path expanded for log_pid */
 static bool log_own_file;         /* we created it, and its name has our pid */
+
+/* Set once by report_init(), read by report_style(). */
+static bool style_ready;          /* report_init() ran: color=auto may decide */
+static bool no_color;             /* NO_COLOR set and not empty */
+
+/* The leak check's results at exit, for the JSON summary. */
+static struct leak_totals leak_sum;
+static bool leak_ran, leak_listed;  /* it ran; it reported (lost or listed) */
 
 const char *report_kind_name(enum report_kind k)
 {
@@ -99,6 +115,7 @@ void report_lock_reset(void)
 	for (int k = 0; k < KIND_COUNT; k++)
 		atomic_store(&kind_counts[k], 0);
 	atomic_store(&suppressed_count, 0);
+	leak_ran = leak_listed = false;
 }
 
 unsigned long report_suppressed_total(void)
@@ -247,45 +264,216 @@ int report_out_fd(void)
 	return fd;
 }
 
+/* ---- format and color ---- */
+
+static bool want_json(void)
+{
+	return strcmp(opt.format, "json") == 0;
+}
+
+/* "ftmalloc: warning: bad value for option 'NAME=VALUE' ..." as options.c
+ * words it; the option goes back to its default. */
+static void check_choice(const char **value, const char *name, const char *const *words, size_t n)
+{
+	struct fmt_out o;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(*value, words[i]) == 0)
+			return;
+	fmt_init(&o, 2);
+	fmt_printf(&o, "ftmalloc: warning: bad value for option '%s=%.200s' in FTMALLOC_OPTIONS ignored: expected ",
+	    name, *value);
+	for (size_t i = 0; i < n; i++)
+		fmt_printf(&o, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ", words[i]);
+	fmt_putc(&o, '\n');
+	fmt_flush(&o);
+	*value = words[0];
+}
+
+void report_init(void)
+{
+	static const char *const formats[] = { "text", "json" };
+	static const char *const colors[] = { "auto", "always", "never" };
+	const char *nc = secure_getenv("NO_COLOR");
+
+	ft_init();  /* the options are read */
+	check_choice(&opt.format, "format", formats, sizeof(formats) / sizeof(formats[0]));
+	check_choice(&opt.color, "color", colors, sizeof(colors) / sizeof(colors[0]));
+	no_color = nc && nc[0];
+	style_ready = true;
+}
+
+unsigned report_style(int fd)
+{
+	if (want_json())
+		return FMT_JSON;
+	if (strcmp(opt.color, "always") == 0)
+		return FMT_COLOR;
+	if (!style_ready || no_color || fd < 0 || strcmp(opt.color, "auto") != 0)
+		return 0;
+	int saved = errno;  /* isatty sets it on anything but a terminal */
+	bool tty = isatty(fd);
+	errno = saved;
+	return tty ? FMT_COLOR : 0;
+}
+
+/* ---- JSON pieces ---- */
+
+/* ,"key": with spaces of key made underscores ("detected at"). */
+static void json_key(struct fmt_out *o, const char *key, const char *suffix)
+{
+	fmt_puts(o, ",\"");
+	for (const char *c = key; *c; c++)
+		fmt_putc(o, *c == ' ' ? '_' : *c);
+	fmt_puts(o, suffix);
+	fmt_puts(o, "\":");
+}
+
+void report_field_str(struct fmt_out *o, const char *key, const char *value)
+{
+	if (!report_is_json(o))
+		return;
+	json_key(o, key, "");
+	fmt_json_str(o, value);
+}
+
+void report_field_num(struct fmt_out *o, const char *key, unsigned long long n)
+{
+	if (!report_is_json(o))
+		return;
+	json_key(o, key, "");
+	fmt_printf(o, "%llu", n);
+}
+
+/* {"version":1,"kind":KIND,"pid":N - every object starts so. */
+static void json_open(struct fmt_out *o, const char *kind)
+{
+	fmt_puts(o, "{\"version\":1,\"kind\":");
+	fmt_json_str(o, kind);
+	fmt_printf(o, ",\"pid\":%d", (int)getpid());
+}
+
+/* "block":{"start":"0x..","size":N,"offset":ADDR-START,"relation":R} or null */
+static void json_block(struct fmt_out *o, uintptr_t addr, const struct report_block *blk,
+    const char *relation)
+{
+	if (!blk || !blk->start) {
+		fmt_puts(o, ",\"block\":null");
+		return;
+	}
+	long long off = (long long)(addr - blk->start);
+	fmt_printf(o, ",\"block\":{\"start\":\"%p\",\"size\":%zu,\"offset\":%lld,\"relation\":\"%s\"}",
+	    (void *)blk->start, blk->size, off, relation);
+}
+
+/* ---- reports ---- */
+
+/* Where addr lies against blk: "after", "before" or "inside", and by how
+ * many bytes (from the end, the start, the start). */
+static const char *relation(uintptr_t addr, const struct report_block *blk, size_t *dist)
+{
+	uintptr_t end = blk->start + blk->size;
+
+	if (addr < blk->start) {
+		*dist = (size_t)(blk->start - addr);
+		return "before";
+	}
+	if (addr >= end && !(addr == blk->start && blk->size == 0)) {
+		*dist = (size_t)(addr - end);
+		return "after";
+	}
+	*dist = (size_t)(addr - blk->start);
+	return "inside";
+}
+
 void report_begin(struct fmt_out *o, enum report_kind kind, uintptr_t addr,
     const struct report_block *blk, const char *func)
 {
 	report_lock();
 	bool quiet = suppress_match(kind, blk);
 	atomic_fetch_add(quiet ? &suppressed_count : &kind_counts[kind], 1);
-	fmt_init(o, quiet ? -1 : report_out_fd());
-	fmt_printf(o, "ftmalloc: ERROR: %s on address %p (", report_kind_name(kind), (void *)addr);
-	if (blk && blk->start) {
-		uintptr_t end = blk->start + blk->size;
-		if (addr < blk->start)
-			fmt_printf(o, "%zu bytes before", (size_t)(blk->start - addr));
-		else if (addr >= end && !(addr == blk->start && blk->size == 0))
-			fmt_printf(o, "%zu bytes after", (size_t)(addr - end));
-		else
-			fmt_printf(o, "%zu bytes inside", (size_t)(addr - blk->start));
-		fmt_printf(o, " a %zu-byte block at %p", blk->size, (void *)blk->start);
-	} else {
-		fmt_puts(o, "not in any heap block");
+	int fd = quiet ? -1 : report_out_fd();
+	fmt_init(o, fd);
+	o->style = (uint8_t)report_style(fd);
+	bool known = blk && blk->start;
+	size_t dist = 0;
+	const char *rel = known ? relation(addr, blk, &dist) : NULL;
+	unsigned thread = os_thread_serial();
+
+	if (report_is_json(o)) {
+		json_open(o, report_kind_name(kind));
+		fmt_printf(o, ",\"address\":\"%p\",\"function\":", (void *)addr);
+		fmt_json_str(o, func);
+		fmt_printf(o, ",\"thread\":%u", thread);
+		json_block(o, addr, blk, rel);
+		return;
 	}
-	fmt_printf(o, ") in %s, thread T%u\n", func, (unsigned)os_thread_serial());
+	fmt_color(o, FMT_SGR_ERROR);
+	fmt_printf(o, "ftmalloc: ERROR: %s", report_kind_name(kind));
+	fmt_color_end(o);
+	fmt_printf(o, " on address %p (", (void *)addr);
+	if (known)
+		fmt_printf(o, "%zu bytes %s a %zu-byte block at %p", dist, rel, blk->size, (void *)blk->start);
+	else
+		fmt_puts(o, "not in any heap block");
+	fmt_printf(o, ") in %s, thread T%u\n", func, thread);
+}
+
+/* "  TITLE:" in bold. */
+static void section_title(struct fmt_out *o, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void section_title(struct fmt_out *o, const char *f, ...)
+{
+	va_list ap;
+
+	fmt_puts(o, "  ");
+	fmt_color(o, FMT_SGR_TITLE);
+	va_start(ap, f);
+	fmt_vprintf(o, f, ap);
+	va_end(ap);
+	fmt_color_end(o);
+	fmt_putc(o, '\n');
+}
+
+/* Frames: text lines, or a JSON array (null: none recorded). */
+static void frames(struct fmt_out *o, const uintptr_t *pcs, unsigned n)
+{
+	if (n)
+		bt_print(o, pcs, n);
+	else
+		fmt_puts(o, report_is_json(o) ? "null" : "    <no stack recorded>\n");
+}
+
+void report_pcs(struct fmt_out *o, const char *title, const uintptr_t *pcs, unsigned n)
+{
+	if (report_is_json(o))
+		json_key(o, title, "");
+	else
+		section_title(o, "%s:", title);
+	frames(o, pcs, n);
 }
 
 void report_stack(struct fmt_out *o, const char *title, uint32_t id)
 {
-	fmt_printf(o, "  %s:\n", title);
-	if (id)
-		bt_print_id(o, id);
-	else
-		fmt_puts(o, "    <no stack recorded>\n");
+	uintptr_t pcs[BT_MAX_DEPTH];
+
+	report_pcs(o, title, pcs, id ? bt_get(id, pcs, BT_MAX_DEPTH) : 0);
 }
 
+/* "allocated by thread T3 at:", or "allocated_by":{"thread":3,"frames":[..]} */
 void report_thread_stack(struct fmt_out *o, const char *what, uint16_t thread, uint32_t id)
 {
-	fmt_printf(o, "  %s by thread T%u at:\n", what, (unsigned)thread);
-	if (id)
-		bt_print_id(o, id);
-	else
-		fmt_puts(o, "    <no stack recorded>\n");
+	uintptr_t pcs[BT_MAX_DEPTH];
+	unsigned n = id ? bt_get(id, pcs, BT_MAX_DEPTH) : 0;
+
+	if (report_is_json(o)) {
+		json_key(o, what, "_by");
+		fmt_printf(o, "{\"thread\":%u,\"frames\":", (unsigned)thread);
+		frames(o, pcs, n);
+		fmt_putc(o, '}');
+		return;
+	}
+	section_title(o, "%s by thread T%u at:", what, (unsigned)thread);
+	frames(o, pcs, n);
 }
 
 /* The sections every block report ends with. */
@@ -298,9 +486,18 @@ void report_block_stacks(struct fmt_out *o, const struct report_block *blk)
 	report_thread_stack(o, "allocated", blk->alloc_thread, blk->alloc_stack);
 }
 
+/* Text: rows of 16 bytes, the first damaged in brackets. JSON: "bytes" as
+ * one hex string and "bytes_at", the address of its first byte. */
 static void hexdump(struct fmt_out *o, const uint8_t *bytes, uintptr_t at, size_t len, uintptr_t mark)
 {
-	fmt_puts(o, "  bytes around it ([..] first damaged):\n");
+	if (report_is_json(o)) {
+		fmt_puts(o, ",\"bytes\":\"");
+		for (size_t i = 0; i < len; i++)
+			fmt_printf(o, "%02x", bytes[i]);
+		fmt_printf(o, "\",\"bytes_at\":\"%p\"", (void *)at);
+		return;
+	}
+	section_title(o, "bytes around it ([..] first damaged):");
 	for (size_t row = 0; row < len; row += 16) {
 		fmt_printf(o, "    %p:", (void *)(at + row));
 		for (size_t i = row; i < row + 16 && i < len; i++) {
@@ -318,7 +515,9 @@ void report_finding(const struct finding *f, const char *func, uint32_t stack)
 	struct fmt_out o;
 
 	report_begin(&o, f->kind, f->bad, &f->blk, func);
-	if (f->corrupt)
+	if (f->corrupt && report_is_json(&o))
+		report_field_str(&o, "corruption", f->corrupt);
+	else if (f->corrupt)
 		fmt_printf(&o, "  the allocator's own records of the zone at %p are inconsistent: %s;\n"
 		    "  its blocks are no longer checked\n", (void *)f->bad, f->corrupt);
 	report_stack(&o, "detected at", stack ? stack : bt_capture());
@@ -332,25 +531,81 @@ void report_end(struct fmt_out *o)
 {
 	bool printed = o->fd >= 0;  /* fd -1: suppressed (report_begin) */
 
-	fmt_puts(o, "ftmalloc: end of report\n");
+	fmt_puts(o, report_is_json(o) ? "}\n" : "ftmalloc: end of report\n");
 	fmt_flush(o);
 	report_unlock();
 	if (printed && opt.abort_on_error)
 		abort();
 }
 
+void report_note_begin(struct fmt_out *o, const char *kind)
+{
+	report_lock();
+	int fd = report_out_fd();
+	fmt_init(o, fd);
+	o->style = (uint8_t)report_style(fd);
+	if (report_is_json(o))
+		json_open(o, kind);
+}
+
+void report_note_end(struct fmt_out *o)
+{
+	if (report_is_json(o))
+		fmt_puts(o, "}\n");
+	fmt_flush(o);
+	report_unlock();
+}
+
+void report_leak_totals(const struct leak_totals *t, bool listed_reachable)
+{
+	report_lock();
+	leak_sum = *t;
+	leak_ran = true;
+	leak_listed = t->def_blocks || t->ind_blocks || listed_reachable;
+	report_unlock();
+}
+
+/* {"version":1,"kind":"summary","pid":N,"errors":N,"counts":{KIND:N,...},
+ * "suppressed":N,"leaks":{...} or null} */
+static void summary_json(struct fmt_out *o, unsigned long total, unsigned long quiet)
+{
+	const struct leak_totals *t = &leak_sum;
+
+	json_open(o, "summary");
+	fmt_printf(o, ",\"errors\":%lu,\"counts\":{", total);
+	for (int k = 0; k < KIND_COUNT; k++)
+		fmt_printf(o, "%s\"%s\":%lu", k ? "," : "", kind_names[k], atomic_load(&kind_counts[k]));
+	fmt_printf(o, "},\"suppressed\":%lu,\"leaks\":", quiet);
+	if (leak_ran)
+		fmt_printf(o, "{\"definitely_lost_bytes\":%zu,\"definitely_lost_blocks\":%zu,"
+		    "\"indirectly_lost_bytes\":%zu,\"indirectly_lost_blocks\":%zu,"
+		    "\"still_reachable_bytes\":%zu,\"still_reachable_blocks\":%zu}",
+		    t->def_bytes, t->def_blocks, t->ind_bytes, t->ind_blocks, t->reach_bytes, t->reach_blocks);
+	else
+		fmt_puts(o, "null");
+	fmt_puts(o, "}\n");
+}
+
 /* Last words at exit: one line counting every error by kind, and the
- * suppressed reports. */
+ * suppressed reports; in JSON one object, with the leak totals too. */
 void report_summary(void)
 {
 	unsigned long total = report_total(), quiet = report_suppressed_total();
 	struct fmt_out o;
 	bool first = true;
 
-	if (!total && !quiet)
+	if (!total && !quiet && !(want_json() && leak_listed))
 		return;
 	report_lock();
 	fmt_init(&o, report_out_fd());
+	o.style = (uint8_t)report_style(o.fd);
+	if (report_is_json(&o)) {
+		summary_json(&o, total, quiet);
+		fmt_flush(&o);
+		report_unlock();
+		return;
+	}
+	fmt_color(&o, FMT_SGR_TITLE);
 	fmt_printf(&o, "ftmalloc: SUMMARY: %lu error%s%s", total, total == 1 ? "" : "s", total ? ":" : "");
 	for (int k = 0; k < KIND_COUNT; k++) {
 		unsigned long n = atomic_load(&kind_counts[k]);
@@ -361,6 +616,7 @@ void report_summary(void)
 	}
 	if (quiet)
 		fmt_printf(&o, ", %lu suppressed", quiet);
+	fmt_color_end(&o);
 	fmt_putc(&o, '\n');
 	if (quiet && opt.verbosity >= 1)
 		suppress_print_used(&o);

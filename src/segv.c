@@ -88,15 +88,15 @@ static void on_fault(int sig, siginfo_t *info, void *ucontext)
 	strcpy(func, access_kind(ucontext));
 	strcat(func, " access");
 	report_begin(&o, kind, addr, &blk, func);
+	report_field_str(&o, "access", access_kind(ucontext));
 	unsigned n = bt_capture_context(ucontext, pcs, BT_MAX_DEPTH);
-	fmt_puts(&o, "  detected at:\n");
-	if (n)
-		bt_print(&o, pcs, n);
-	else
-		fmt_puts(&o, "    <no stack recorded>\n");
+	report_pcs(&o, "detected at", pcs, n);
 	report_block_stacks(&o, &blk);
-	fmt_printf(&o, "  the access hit a %s page of the block's mapping; the program gets %s\n",
-	    kind == KIND_USE_AFTER_FREE ? "freed (quarantined)" : "guard", "SIGSEGV");
+	report_field_str(&o, "page", kind == KIND_USE_AFTER_FREE ? "quarantined" : "guard");
+	report_field_str(&o, "signal", "SIGSEGV");
+	if (!report_is_json(&o))
+		fmt_printf(&o, "  the access hit a %s page of the block's mapping; the program gets %s\n",
+		    kind == KIND_USE_AFTER_FREE ? "freed (quarantined)" : "guard", "SIGSEGV");
 	report_end(&o);
 	pass_on(sig, info, ucontext);
 }

@@ -1,5 +1,7 @@
 /*
  * show.c - show_alloc_mem(), show_alloc_mem_ex() and ftmalloc_get_stats().
+ * Blocks of guard_all and guard_sample have mappings of their own: they
+ * are listed as LARGE, whatever their size.
  *
  * Both dumps copy what they need (zones, blocks, stack ids, canary status)
  * into a scratch mapping while every lock is held, release the locks, then
@@ -10,6 +12,7 @@
 #include "internal.h"
 #include "ftmalloc.h"
 
+#include <string.h>
 #include <unistd.h>
 
 struct show_zone {
@@ -27,6 +30,10 @@ struct show_block {
 	uint8_t state;
 	long damage;          /* offset from start of the first damaged canary
 	                         or poison byte; LONG_MIN when intact */
+	uint8_t head[16];     /* its first bytes (extended), copied under the
+	                         locks: once they are released another thread
+	                         may free the block, and a freed LARGE block is
+	                         PROT_NONE */
 };
 
 #define NO_DAMAGE (-0x7fffffffL - 1)
@@ -38,6 +45,12 @@ struct snapshot {
 	size_t cap_zones, cap_blocks;  /* 0 while counting */
 	bool extended;                 /* quarantined blocks and damage too */
 };
+
+/* Caller holds every lock: the block at start is mapped. */
+static void copy_head(struct show_block *b)
+{
+	memcpy(b->head, (const void *)b->start, b->size < sizeof(b->head) ? b->size : sizeof(b->head));
+}
 
 static long damage_at(struct zone *z, unsigned i, uintptr_t start)
 {
@@ -63,9 +76,12 @@ static void snap_zone(struct zone *z, void *arg)
 		if (r->state != REC_LIVE && !(s->extended && r->state == REC_QUARANTINED))
 			continue;
 		uintptr_t start = (uintptr_t)zone_slot_user(z, i) + (size_t)r->align_off * FT_ALIGN;
-		s->blocks[s->nblocks++] = (struct show_block){ start, r->size,
+		s->blocks[s->nblocks] = (struct show_block){ start, r->size,
 		    z->slot_size - (size_t)r->align_off * FT_ALIGN, r->alloc_stack, r->alloc_thread,
-		    r->state, s->extended ? damage_at(z, i, start) : NO_DAMAGE };
+		    r->state, s->extended ? damage_at(z, i, start) : NO_DAMAGE, {0} };
+		if (s->extended)
+			copy_head(&s->blocks[s->nblocks]);
+		s->nblocks++;
 	}
 	if (s->nblocks == first)
 		return;  /* only slots waiting in thread caches */
@@ -83,7 +99,10 @@ static void snap_large(struct large *l, void *arg)
 		s->blocks[s->nblocks] = (struct show_block){ (uintptr_t)l->user, l->size,
 		    l->data_len - (size_t)(l->user - (l->map + l->guard_len)), l->alloc_stack,
 		    l->alloc_thread, l->state,
-		    s->extended && large_check_locked(l, &f) ? (long)(f.bad - (uintptr_t)l->user) : NO_DAMAGE };
+		    s->extended && large_check_locked(l, &f) ? (long)(f.bad - (uintptr_t)l->user) : NO_DAMAGE,
+		    {0} };
+		if (s->extended)
+			copy_head(&s->blocks[s->nblocks]);
 	}
 	s->nzones++;
 	s->nblocks++;
@@ -166,10 +185,10 @@ FT_EXPORT void show_alloc_mem(void)
 	os_unmap(scratch, scratch_len);
 }
 
-static void hex_line(struct fmt_out *o, uintptr_t start, size_t size)
+static void hex_line(struct fmt_out *o, const struct show_block *blk)
 {
-	const uint8_t *p = (const uint8_t *)start;
-	size_t n = size < 16 ? size : 16;
+	const uint8_t *p = blk->head;
+	size_t size = blk->size, n = size < sizeof(blk->head) ? size : sizeof(blk->head);
 
 	fmt_puts(o, "      data:");
 	for (size_t i = 0; i < n; i++)
@@ -180,7 +199,7 @@ static void hex_line(struct fmt_out *o, uintptr_t start, size_t size)
 	fmt_puts(o, "|\n");
 }
 
-FT_EXPORT void show_alloc_mem_ex(void)
+void show_alloc_mem_ex_fd(int fd)
 {
 	struct snapshot s = { .extended = true };
 	size_t scratch_len, total = 0, nlive = 0, nquar = 0;
@@ -190,7 +209,7 @@ FT_EXPORT void show_alloc_mem_ex(void)
 	void *scratch = take_snapshot(&s, &scratch_len);
 	if (!scratch)
 		return;
-	fmt_init(&o, STDOUT_FILENO);
+	fmt_init(&o, fd);
 	for (size_t i = 0; i < s.nzones; i++) {
 		const struct show_zone *z = &s.zones[i];
 		fmt_printf(&o, "%s : 0x%lX", z->kind, (unsigned long)z->base);
@@ -208,7 +227,7 @@ FT_EXPORT void show_alloc_mem_ex(void)
 			else
 				fmt_printf(&o, "DAMAGED at offset %ld", blk->damage);
 			fmt_printf(&o, "   thread T%u\n", (unsigned)blk->alloc_thread);
-			hex_line(&o, blk->start, blk->size);
+			hex_line(&o, blk);
 			fmt_puts(&o, "      allocated at:\n");
 			if (blk->alloc_stack)
 				bt_print_id(&o, blk->alloc_stack);
@@ -234,7 +253,12 @@ FT_EXPORT void show_alloc_mem_ex(void)
 	fmt_puts(&o, errors ? "\n" : " none\n");
 	fmt_flush(&o);
 	os_unmap(scratch, scratch_len);
-	leak_candidates(STDOUT_FILENO);
+	leak_candidates(fd);
+}
+
+FT_EXPORT void show_alloc_mem_ex(void)
+{
+	show_alloc_mem_ex_fd(STDOUT_FILENO);
 }
 
 FT_EXPORT void ftmalloc_get_stats(struct ftmalloc_stats *st)

@@ -48,6 +48,7 @@ static struct class_heap heaps[FT_NARENAS][FT_NCLASSES] __attribute__((aligned(4
 _Static_assert(FT_SMALL_ZONE_SLOTS >= FT_MIN_BLOCKS, "a zone holds at least 100 blocks");
 
 size_t zone_redzone = FT_REDZONE;
+__thread bool zone_rearm_damage;
 
 static size_t zone_len_for(unsigned cls)
 {
@@ -361,11 +362,15 @@ bool zone_damage(struct zone *z, unsigned idx, struct finding *f)
 	if (z->recs[idx].state == REC_QUARANTINED &&
 	    (bad = fill_damage(sp.user, z->recs[idx].size, opt.free_fill))) {
 		zone_finding(z, idx, bad, KIND_USE_AFTER_FREE, f);
+		if (zone_rearm_damage)
+			memset(sp.user, opt.free_fill, z->recs[idx].size);
 		return true;
 	}
 	if (!opt.canary || !(bad = canary_hit(z, idx, &kind)))
 		return false;
 	zone_finding(z, idx, bad, kind, f);
+	if (zone_rearm_damage)
+		zone_arm_block(z, idx);
 	return true;
 }
 

@@ -116,6 +116,10 @@ good_value() {
 	byte) echo 0x41 ;;
 	str) case $1 in
 		suppressions) echo "$tmp/empty.supp" ;;
+		format) echo json ;;
+		color) echo never ;;
+		guard_side) echo before ;;
+		report_signal) echo USR2 ;;
 		*) echo "$tmp/good-$1.%p" ;;
 		esac ;;
 	esac

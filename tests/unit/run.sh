@@ -111,6 +111,7 @@ else
 	run_prog "$b/showex"
 fi
 run_prog "${preload[@]}" "$b/threads"
+run_prog "${preload[@]}" "$b/names"
 run_prog "${nodetect[@]}" "${preload[@]}" "$b/pagefaults"
 run_one pagefaults-1024x1024 "${preload[@]}" "$b/pagefaults" |
 	sed -E 's/^(PASS|FAIL|SKIP): pagefaults-1024x1024/\1: pagefaults-1024x1024-debug-mode/'
