@@ -516,6 +516,7 @@ verdict launcher/version
 launch l-help "${FT[@]}" --help
 status l-help 0
 for f in --log-path --exitcode --suppressions --no-leak-check --show-reachable --abort-on-error \
+	--json --color --guard-all --guard-sample \
 	--backtrace-depth --quarantine --option --help --version; do
 	grep -qe "^  $f" "$logs/l-help.out" || fail "--help does not list $f"
 done
@@ -562,6 +563,31 @@ launch l-noleak "${FT[@]}" --no-leak-check "$P" leak
 status l-noleak 0
 count l-noleak memory-leak 0
 verdict launcher/no-leak-check
+
+# --json: every stderr line one JSON object, the overflow among them
+launch l-json "${FT[@]}" --json "$P" overflow
+python3 -c 'import json, sys
+kinds = [json.loads(l)["kind"] for l in open(sys.argv[1]) if l.strip()]
+sys.exit(0 if "heap-buffer-overflow" in kinds else 1)' "$logs/l-json.err" 2>/dev/null ||
+	fail "stderr is not JSON Lines with a heap-buffer-overflow object"
+verdict launcher/json
+
+# --color always: escape sequences in the report; --color never: none
+launch l-color "${FT[@]}" --color always "$P" overflow
+grep -q $'\033\[' "$logs/l-color.err" || fail "--color always wrote no escape sequence"
+launch l-nocolor "${FT[@]}" --color never "$P" overflow
+grep -q $'\033\[' "$logs/l-nocolor.err" && fail "--color never wrote escape sequences"
+verdict launcher/color
+
+# --guard-all / --guard-sample 1: the one-byte overflow of a TINY block is a
+# fault at the write (SIGSEGV, 139 from the shell's view), found at once
+for g in "--guard-all" "--guard-sample 1"; do
+	# shellcheck disable=SC2086
+	launch l-guard "${FT[@]}" $g --option guard_align=1 "$P" overflow
+	[ "$(rc l-guard)" -gt 128 ] || fail "$g: exit status $(rc l-guard), expected death by a signal"
+	grep -q "heap-buffer-overflow.*access" "$logs/l-guard.err" || fail "$g: no fault report"
+done
+verdict launcher/guard-all-and-guard-sample
 
 launch l-reach "${FT[@]}" --show-reachable "$P" clean
 has l-reach "ftmalloc: reachable: "
