@@ -80,6 +80,15 @@ int main(int argc, char **argv)
 		free(p);
 		return 0;
 	}
+	if (strcmp(what, "free-fill") == 0) {
+		/* A freed TINY block waits in quarantine, filled with free_fill:
+		 * read (not written: that would be a use-after-free report) it. */
+		unsigned char *volatile p = malloc(24);
+		memset(p, 1, 24);
+		free(p);
+		printf("freed byte 0x%02x\n", p[7]);
+		return 0;
+	}
 	if (strcmp(what, "fork") == 0) {
 		/* The parent's bug before the child exists, the child's in the
 		 * child alone; the parent waits, so the order is fixed. */

@@ -277,6 +277,15 @@ one_warning fill-bad "alloc_fill"
 stdout_is fill-bad "first byte 0xbe"
 verdict behaviour/alloc_fill=0x100-keeps-default
 
+run freefill "free_fill=0x5a" "$P" free-fill
+stdout_is freefill "freed byte 0x5a"
+hasnt freefill "ftmalloc: ERROR"
+verdict behaviour/free_fill=0x5a
+
+run freefill-default "" "$P" free-fill
+stdout_is freefill-default "freed byte 0xf5"
+verdict behaviour/free_fill-default-0xf5
+
 run verbose "verbosity=1:canary=0" "$P" clean
 status verbose 0
 [ "$(nlines verbose '^ftmalloc: options: ')" = 1 ] || fail "no single 'ftmalloc: options:' line"
