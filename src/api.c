@@ -32,6 +32,12 @@ static atomic_ulong all_calls;      /* calls of every thread, added in batches *
 
 static bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
+/* The calling stack's depot id, or 0 without a call when capture is off. */
+static inline uint32_t capture(void)
+{
+	return opt.backtrace_depth ? bt_capture() : 0;
+}
+
 /* The report_signal dump, on the report descriptor. */
 static FT_NOINLINE void signal_dump(void)
 {
@@ -156,7 +162,7 @@ static void *heap_alloc_at(size_t size, size_t align, bool *zeroed, uint32_t sta
 
 static void *heap_alloc(size_t size, size_t align, bool *zeroed, unsigned hooks)
 {
-	return heap_alloc_at(size, align, zeroed, bt_capture(), 0, hooks);
+	return heap_alloc_at(size, align, zeroed, capture(), 0, hooks);
 }
 
 /* malloc and friends: a TINY/SMALL block gets alloc_fill in every byte, a
@@ -197,7 +203,7 @@ static FT_NOINLINE void report_bad_pointer(enum report_kind kind, void *p, const
 	else if (!r && large_graveyard(p, &blk))
 		kind = KIND_DOUBLE_FREE;  /* a LARGE block freed and unmapped */
 	report_begin(&o, kind, (uintptr_t)p, &blk, func);
-	report_stack(&o, "detected at", stack ? stack : bt_capture());
+	report_stack(&o, "detected at", stack ? stack : capture());
 	report_block_stacks(&o, &blk);
 	report_end(&o);
 }
@@ -232,7 +238,7 @@ FT_EXPORT void free(void *ptr)
 		return;
 	int saved = errno;
 	hooks_run();
-	uint32_t stack = bt_capture();
+	uint32_t stack = capture();
 	enum lookup how = heap_free(ptr, stack, "free");
 	if (FT_UNLIKELY(how != LOOKUP_OK))
 		report_lookup(how, ptr, "free", stack);  /* the block is left alone */
@@ -261,7 +267,7 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 		return malloc(size);
 	unsigned hooks = hooks_run();
 	if (size == 0) {
-		uint32_t stack = bt_capture();
+		uint32_t stack = capture();
 		enum lookup how = heap_free(ptr, stack, "realloc");
 		if (how != LOOKUP_OK)
 			report_lookup(how, ptr, "realloc", stack);
@@ -288,7 +294,7 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 	}
 	/* One stack serves both: where the new block was allocated is where
 	 * the old one was freed. */
-	uint32_t stack = bt_capture();
+	uint32_t stack = capture();
 	bool zeroed;
 	/* A block that grows by realloc is likely to grow again: give a LARGE
 	 * one room to do it in place. */

@@ -69,7 +69,14 @@ void os_name(void *addr, size_t len, const char *name);
 uint32_t os_tid(void);  /* kernel thread id, cached per thread */
 /* Small per-process thread number, 0 for the first thread that allocates;
  * what reports call "thread T". */
-uint16_t os_thread_serial(void);
+extern __thread uint32_t os_t_serial_plus1;
+uint16_t os_thread_serial_slow(void);
+static inline uint16_t os_thread_serial(void)
+{
+	if (FT_UNLIKELY(os_t_serial_plus1 == 0))
+		return os_thread_serial_slow();
+	return (uint16_t)(os_t_serial_plus1 - 1);
+}
 void os_thread_gone(void);               /* the calling thread is exiting */
 bool os_thread_alive(uint16_t serial);   /* numbered and not exited */
 void os_forget_tid(void);  /* in a forked child: the cached ids are the parent's */
@@ -288,8 +295,7 @@ unsigned zone_take_batch(unsigned cls, uint64_t *out, unsigned n);
 void zone_give_batch(const uint64_t *refs, unsigned n);
 /* A slot aligned beyond 16 bytes, straight from the zone (no cache). */
 void *zone_alloc_aligned(size_t size, size_t align, uint32_t stack);
-/* Where p lies in z, without a lock (p's block, if live, is the caller's). */
-enum lookup zone_find(struct zone *z, const void *p, unsigned *idxp);
+
 void tcache_thread_exit(void *unused);  /* flush the calling thread's cache */
 void tcache_init(void);
 /* Outcome of looking a pointer up in a zone. */
@@ -299,6 +305,23 @@ enum lookup {
 	LOOKUP_INTERIOR,  /* inside a slot but not its start */
 	LOOKUP_NOT_OURS,  /* no zone or LARGE block there */
 };
+/* Where p lies in z, without a lock (p's block, if live, is the caller's);
+ * inline: every free asks it. */
+static inline enum lookup zone_find(struct zone *z, const void *p, unsigned *idxp)
+{
+	size_t off = (size_t)((const char *)p - z->base);
+	unsigned idx = (unsigned)(((uint64_t)off * z->stride_inv) >> 32);
+
+	if (idx >= z->nslots)
+		return LOOKUP_INTERIOR;
+	struct rec *r = &z->recs[idx];
+	const char *start = zone_slot_user(z, idx) + (size_t)r->align_off * FT_ALIGN;
+	uint8_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+	*idxp = idx;
+	if (p != start || state == REC_UNUSED)
+		return LOOKUP_INTERIOR;
+	return state == REC_LIVE ? LOOKUP_OK : LOOKUP_FREED;
+}
 /* z is the zone the page map gives for p. */
 enum lookup zone_free(struct zone *z, void *p, uint32_t stack, const char *func);
 /* A freed slot to the calling thread's cache. */

@@ -25,7 +25,7 @@ size_t os_page = 4096;
 atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
 
 static __thread uint32_t t_tid;
-static __thread uint32_t t_serial_plus1;  /* 0: not numbered yet */
+__thread uint32_t os_t_serial_plus1;  /* 0: not numbered yet (internal.h) */
 static atomic_uint next_serial;
 static atomic_uint_least8_t alive[(1u << 16) / 8];  /* thread numbers still running */
 
@@ -89,14 +89,12 @@ uint32_t os_tid(void)
 	return t_tid;
 }
 
-uint16_t os_thread_serial(void)
+uint16_t os_thread_serial_slow(void)
 {
-	if (FT_UNLIKELY(t_serial_plus1 == 0)) {
-		uint32_t s = atomic_fetch_add(&next_serial, 1) & 0xffff;
-		t_serial_plus1 = s + 1;
-		atomic_fetch_or(&alive[s / 8], (uint8_t)(1u << (s % 8)));
-	}
-	return (uint16_t)(t_serial_plus1 - 1);
+	uint32_t s = atomic_fetch_add(&next_serial, 1) & 0xffff;
+	os_t_serial_plus1 = s + 1;
+	atomic_fetch_or(&alive[s / 8], (uint8_t)(1u << (s % 8)));
+	return (uint16_t)s;
 }
 
 void os_forget_tid(void)
@@ -106,8 +104,8 @@ void os_forget_tid(void)
 
 void os_thread_gone(void)
 {
-	if (t_serial_plus1) {
-		uint32_t s = t_serial_plus1 - 1;
+	if (os_t_serial_plus1) {
+		uint32_t s = os_t_serial_plus1 - 1;
 		atomic_fetch_and(&alive[s / 8], (uint8_t)~(1u << (s % 8)));
 	}
 }

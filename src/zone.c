@@ -250,22 +250,6 @@ void *zone_alloc_aligned(size_t size, size_t align, uint32_t stack)
 	return user + off;
 }
 
-enum lookup zone_find(struct zone *z, const void *p, unsigned *idxp)
-{
-	size_t off = (size_t)((const char *)p - z->base);
-	unsigned idx = (unsigned)(((uint64_t)off * z->stride_inv) >> 32);
-
-	if (idx >= z->nslots)
-		return LOOKUP_INTERIOR;
-	struct rec *r = &z->recs[idx];
-	const char *start = zone_slot_user(z, idx) + (size_t)r->align_off * FT_ALIGN;
-	uint8_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
-	*idxp = idx;
-	if (p != start || state == REC_UNUSED)
-		return LOOKUP_INTERIOR;
-	return state == REC_LIVE ? LOOKUP_OK : LOOKUP_FREED;
-}
-
 /*
  * Canary layout of slot idx (see the top of this file): the head canary is
  * the 8 bytes before the slot plus any alignment padding, the tail canary
