@@ -133,6 +133,8 @@ void bt_init(void)
 	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
 		return;
 	text_range((uintptr_t)&text_range, &own_lo, &own_hi);
+	if (__atomic_load_n(&bt_depth, __ATOMIC_RELAXED) == 0)
+		return;  /* backtrace_depth=0: no libunwind, no depot, their memory saved */
 	buckets = os_map(BT_NBUCKETS * sizeof(*buckets), true);
 	if (!buckets)
 		return;
