@@ -141,6 +141,10 @@ static void *heap_alloc_at(size_t size, size_t align, bool *zeroed, uint32_t sta
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (FT_UNLIKELY(inject_armed) && inject_fail(size, stack)) {
+		errno = ENOMEM;
+		return NULL;
+	}
 	void *p = NULL;
 	if (FT_UNLIKELY(hooks & FT_HOOK_GUARD) && size <= FT_SMALL_MAX && align <= FT_SMALL_MAX && guard_this())
 		p = guarded_alloc(size, align, zeroed, stack);

@@ -269,6 +269,7 @@ __attribute__((constructor)) static void ft_constructor(void)
 	if (opt.guard || opt.large_quarantine)
 		segv_init();
 	report_signal_init();
+	inject_init();  /* last: from here on, allocations are counted */
 }
 
 /*

@@ -576,6 +576,12 @@ void leak_candidates(int fd);
  * first), copied into *f; false when intact. Reports nothing. */
 bool zone_damage(struct zone *z, unsigned idx, struct finding *f);
 
+/* ---- inject.c ---- */
+extern bool inject_armed;  /* fail_after or fail_rate set, start-up done */
+void inject_init(void);    /* constructor time, after bt_init */
+/* Should this allocation fail (and be logged)? Only when inject_armed. */
+bool inject_fail(size_t size, uint32_t stack);
+
 /* ---- check.c ---- */
 /* Check every live block's canaries and quarantined block's poison, report
  * damage as found in `when`; returns the number of damaged blocks. */

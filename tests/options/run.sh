@@ -119,6 +119,8 @@ good_value() {
 		format) echo json ;;
 		color) echo never ;;
 		guard_side) echo before ;;
+		fail_rate) echo 0 ;;
+		fail_site) echo no_such_function_xyz ;;
 		report_signal) echo USR2 ;;
 		*) echo "$tmp/good-$1.%p" ;;
 		esac ;;
