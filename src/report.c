@@ -45,6 +45,7 @@ static const char *const kind_names[KIND_COUNT] = {
 
 static atomic_ulong kind_counts[KIND_COUNT];
 static atomic_ulong suppressed_count;
+static atomic_ulong capped_count;   /* counted but not printed: over max_reports */
 static atomic_uint report_owner;  /* kernel tid holding the report lock, 0: free */
 static unsigned report_depth;     /* nesting of the owner */
 
@@ -391,7 +392,18 @@ void report_begin(struct fmt_out *o, enum report_kind kind, uintptr_t addr,
 {
 	report_lock();
 	bool quiet = suppress_match(kind, blk);
-	atomic_fetch_add(quiet ? &suppressed_count : &kind_counts[kind], 1);
+	unsigned long nth = atomic_fetch_add(quiet ? &suppressed_count : &kind_counts[kind], 1) + 1;
+	if (!quiet && opt.max_reports && nth > opt.max_reports) {
+		/* A bug in a loop: count it, print it no more (bounded output). */
+		if (atomic_fetch_add(&capped_count, 1) == 0 && !want_json()) {
+			struct fmt_out n;
+			fmt_init(&n, report_out_fd());
+			fmt_printf(&n, "ftmalloc: more than %u reports of one kind (%s): the rest are only "
+			    "counted (max_reports)\n", opt.max_reports, report_kind_name(kind));
+			fmt_flush(&n);
+		}
+		quiet = true;
+	}
 	int fd = quiet ? -1 : report_out_fd();
 	fmt_init(o, fd);
 	o->style = (uint8_t)report_style(fd);
@@ -616,6 +628,9 @@ void report_summary(void)
 	}
 	if (quiet)
 		fmt_printf(&o, ", %lu suppressed", quiet);
+	unsigned long capped = atomic_load(&capped_count);
+	if (capped)
+		fmt_printf(&o, ", %lu not shown (max_reports)", capped);
 	fmt_color_end(&o);
 	fmt_putc(&o, '\n');
 	if (quiet && opt.verbosity >= 1)

@@ -80,6 +80,15 @@ int main(int argc, char **argv)
 		free(p);
 		return 0;
 	}
+	if (strcmp(what, "double-free-loop") == 0) {
+		/* A bug in a loop: 100000 frees of one freed block. */
+		char *volatile p = malloc(10);
+		free(p);
+		for (int i = 0; i < 100000; i++)
+			free(p);
+		printf("survived\n");
+		return 0;
+	}
 	if (strcmp(what, "free-fill") == 0) {
 		/* A freed TINY block waits in quarantine, filled with free_fill:
 		 * read (not written: that would be a use-after-free report) it. */

@@ -279,6 +279,19 @@ one_warning fill-bad "alloc_fill"
 stdout_is fill-bad "first byte 0xbe"
 verdict behaviour/alloc_fill=0x100-keeps-default
 
+# 10^5 double frees: 100 full reports, one notice, the rest counted
+run dfloop "" "$P" double-free-loop
+stdout_is dfloop "survived"
+[ "$(nlines dfloop '^ftmalloc: ERROR: double-free')" = 100 ] || fail "$(nlines dfloop '^ftmalloc: ERROR: double-free') reports printed, expected 100"
+[ "$(nlines dfloop 'the rest are only counted (max_reports)')" = 1 ] || fail "no single max_reports notice"
+has dfloop "SUMMARY: 100000 errors: 100000 double-free, 99900 not shown (max_reports)"
+verdict behaviour/max_reports-default-100-bounds-a-loop
+
+run dfloop5 "max_reports=5" "$P" double-free-loop
+[ "$(nlines dfloop5 '^ftmalloc: ERROR: double-free')" = 5 ] || fail "$(nlines dfloop5 '^ftmalloc: ERROR: double-free') reports printed, expected 5"
+has dfloop5 "99995 not shown (max_reports)"
+verdict behaviour/max_reports=5
+
 run freefill "free_fill=0x5a" "$P" free-fill
 stdout_is freefill "freed byte 0x5a"
 hasnt freefill "ftmalloc: ERROR"
