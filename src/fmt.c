@@ -7,24 +7,47 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+/*
+ * A report must never kill the program it reports on: a write to a pipe
+ * whose reader went away would raise SIGPIPE. So SIGPIPE is blocked around
+ * the write (for this thread only; pthread_sigmask and sigtimedwait are
+ * async-signal-safe), and one our write raised is taken back before the
+ * mask is restored - unless it was already pending for the program.
+ */
 void fmt_write_all(int fd, const char *buf, size_t len)
 {
 	int saved = errno;
+	sigset_t pipe_only, old, pending;
 
 	if (fd < 0)
 		return;
+	sigemptyset(&pipe_only);
+	sigaddset(&pipe_only, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+	sigpending(&pending);
+	bool was_pending = sigismember(&pending, SIGPIPE);
+	bool broke = false;
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			broke = n < 0 && errno == EPIPE;
 			break;  /* closed or broken output: nothing better to do */
+		}
 		buf += n;
 		len -= (size_t)n;
 	}
+	if (broke && !was_pending) {
+		struct timespec now = { 0, 0 };
+		sigtimedwait(&pipe_only, NULL, &now);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
 }
 

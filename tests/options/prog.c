@@ -89,6 +89,16 @@ int main(int argc, char **argv)
 		printf("survived\n");
 		return 0;
 	}
+	if (strcmp(what, "late-double-free") == 0) {
+		/* Reports written after the reader of stderr went away. */
+		char *volatile p = malloc(10);
+		free(p);
+		usleep(300000);
+		free(p);
+		free(p);
+		printf("survived\n");
+		return 0;
+	}
 	if (strcmp(what, "free-fill") == 0) {
 		/* A freed TINY block waits in quarantine, filled with free_fill:
 		 * read (not written: that would be a use-after-free report) it. */

@@ -287,6 +287,14 @@ stdout_is dfloop "survived"
 has dfloop "SUMMARY: 100000 errors: 100000 double-free, 99900 not shown (max_reports)"
 verdict behaviour/max_reports-default-100-bounds-a-loop
 
+# reports into a pipe whose reader is gone: no SIGPIPE death, the program goes on
+# (--default-signal: the test runner may have left SIGPIPE ignored, which would hide the bug)
+rc_pipe=$( (timeout 60 env --default-signal=PIPE -u FTMALLOC_OPTIONS LD_PRELOAD="$lib" "$P" late-double-free \
+	2>&1 >"$logs/pipe.out" | true; echo "${PIPESTATUS[0]}") )
+[ "$rc_pipe" = 0 ] || fail "exit status $rc_pipe (141: killed by SIGPIPE)"
+[ "$(cat "$logs/pipe.out")" = survived ] || fail "stdout '$(cat "$logs/pipe.out")'"
+verdict output/reader-of-stderr-gone-no-sigpipe
+
 run dfloop5 "max_reports=5" "$P" double-free-loop
 [ "$(nlines dfloop5 '^ftmalloc: ERROR: double-free')" = 5 ] || fail "$(nlines dfloop5 '^ftmalloc: ERROR: double-free') reports printed, expected 5"
 has dfloop5 "99995 not shown (max_reports)"
