@@ -16,16 +16,6 @@
 
 static uint64_t canary_secret;
 
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 void canary_init(void)
 {
 	int saved = errno;
@@ -34,7 +24,7 @@ void canary_init(void)
 	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s)) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		s = mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)&s);
+		s = ft_mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)&s);
 	}
 	canary_secret = s | 1;
 	errno = saved;
@@ -43,7 +33,7 @@ void canary_init(void)
 /* The expected word for the aligned 8 bytes at a. */
 static inline uint64_t word_at(uintptr_t a)
 {
-	return mix64(canary_secret ^ (a >> 3));
+	return ft_mix64(canary_secret ^ (a >> 3));
 }
 
 /*

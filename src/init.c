@@ -80,20 +80,21 @@ static void atfork_child(void)
 	atomic_fetch_and(&ft_hooks, ~FT_HOOK_DUMPING);  /* its writer is not here */
 }
 
-/* The options parser's warning, for values only we can judge: the text
- * value, or the number when value is NULL. */
+/* A bad value only we can judge: the text value, or the number when value
+ * is NULL, in the parser's words. */
 static void warn_value(const char *name, const char *value, unsigned num, const char *expected)
 {
-	struct fmt_out o;
+	char digits[16];
+	char *d = digits + sizeof(digits);
 
-	fmt_init(&o, 2);
-	fmt_printf(&o, "ftmalloc: warning: bad value for option '%s=", name);
-	if (value)
-		fmt_printf(&o, "%.200s", value);
-	else
-		fmt_printf(&o, "%u", num);
-	fmt_printf(&o, "' in FTMALLOC_OPTIONS ignored: expected %s\n", expected);
-	fmt_flush(&o);
+	if (!value) {
+		*--d = '\0';
+		do
+			*--d = (char)('0' + num % 10);
+		while (num /= 10);
+		value = d;
+	}
+	opt_warn_value(name, value, expected);
 }
 
 /* Signals report_signal may name: none the kernel sends for a fault, none

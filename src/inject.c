@@ -18,14 +18,6 @@ static atomic_ulong counted;   /* allocations seen since arming */
 static uint32_t rate;          /* fail_rate scaled to 2^32; 0: off */
 bool inject_armed;
 
-static uint64_t mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* "0", "1", "0.05", ".5": a fraction 0..1 as parts of 2^32, or -1. */
 static int64_t parse_fraction(const char *s)
 {
@@ -53,16 +45,10 @@ void inject_init(void)
 {
 	if (opt.fail_rate[0]) {
 		int64_t r = parse_fraction(opt.fail_rate);
-		if (r < 0) {
-			struct fmt_out o;
-			fmt_init(&o, 2);
-			fmt_printf(&o, "ftmalloc: warning: bad value for option 'fail_rate=%.100s' in "
-			    "FTMALLOC_OPTIONS ignored: expected a fraction from 0 to 1, e.g. 0.01\n",
-			    opt.fail_rate);
-			fmt_flush(&o);
-		} else {
+		if (r < 0)
+			opt_warn_value("fail_rate", opt.fail_rate, "a fraction from 0 to 1, e.g. 0.01");
+		else
 			rate = (uint32_t)r;
-		}
 	}
 	inject_armed = opt.fail_after || rate;
 }
@@ -71,7 +57,7 @@ bool inject_fail(size_t size, uint32_t stack)
 {
 	unsigned long n = atomic_fetch_add_explicit(&counted, 1, memory_order_relaxed) + 1;
 	bool fail = (opt.fail_after && n >= opt.fail_after) ||
-	    (rate && (uint32_t)(mix(opt.fail_seed ^ ((uint64_t)n << 20)) >> 32) < rate);
+	    (rate && (uint32_t)(ft_mix64(opt.fail_seed ^ ((uint64_t)n << 20)) >> 32) < rate);
 
 	if (fail && opt.fail_site[0])
 		fail = stack && bt_matches(stack, opt.fail_site);

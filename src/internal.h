@@ -54,6 +54,16 @@ static inline void ft_cpu_relax(void) { __asm__ volatile("yield"); }
 static inline void ft_cpu_relax(void) { }
 #endif
 
+/* A 64-bit mixer (the splitmix64 finalizer): canary words, injection draws. */
+static inline uint64_t ft_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
 static inline size_t ft_align_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 static inline uintptr_t ft_align_down(uintptr_t n, size_t a) { return n & ~(uintptr_t)(a - 1); }
 
@@ -97,6 +107,8 @@ struct ft_options {  /* generated from options.def */
 extern struct ft_options opt;
 void opt_init(void);  /* read FTMALLOC_OPTIONS once; never allocates */
 void opt_help(void);
+/* Warn that option name's value is bad, in the parser's words. */
+void opt_warn_value(const char *name, const char *value, const char *expected);
 
 /* ---- canary.c ---- */
 void canary_init(void);

@@ -165,6 +165,20 @@ static void warn(const char *what, const char *s, size_t n, const char *hint)
 	fmt_flush(&o);
 }
 
+/* The one wording of a bad option value, for the parser and for the
+ * modules that judge a value themselves (format, guard_side, fail_rate...):
+ * "ftmalloc: warning: bad value for option 'NAME=VALUE' in FTMALLOC_OPTIONS
+ * ignored: expected EXPECTED". The value is cut at 200 bytes. */
+void opt_warn_value(const char *name, const char *value, const char *expected)
+{
+	struct fmt_out o;
+
+	fmt_init(&o, 2);
+	fmt_printf(&o, "ftmalloc: warning: bad value for option '%s=%.200s' in FTMALLOC_OPTIONS "
+	    "ignored: expected %s\n", name, value, expected);
+	fmt_flush(&o);
+}
+
 void opt_help(void)
 {
 	struct fmt_out o;

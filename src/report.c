@@ -272,22 +272,25 @@ static bool want_json(void)
 	return strcmp(opt.format, "json") == 0;
 }
 
-/* "ftmalloc: warning: bad value for option 'NAME=VALUE' ..." as options.c
- * words it; the option goes back to its default. */
+/* A value that is none of words: the parser's warning, and the option goes
+ * back to its default (the first word). */
 static void check_choice(const char **value, const char *name, const char *const *words, size_t n)
 {
-	struct fmt_out o;
+	char expected[128];
+	size_t len = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(*value, words[i]) == 0)
 			return;
-	fmt_init(&o, 2);
-	fmt_printf(&o, "ftmalloc: warning: bad value for option '%s=%.200s' in FTMALLOC_OPTIONS ignored: expected ",
-	    name, *value);
-	for (size_t i = 0; i < n; i++)
-		fmt_printf(&o, "%s%s", i == 0 ? "" : i + 1 < n ? ", " : " or ", words[i]);
-	fmt_putc(&o, '\n');
-	fmt_flush(&o);
+	for (size_t i = 0; i < n; i++) {  /* "a, b or c" */
+		const char *sep = i == 0 ? "" : i + 1 < n ? ", " : " or ";
+		for (const char *p = sep; *p && len + 1 < sizeof(expected); p++)
+			expected[len++] = *p;
+		for (const char *p = words[i]; *p && len + 1 < sizeof(expected); p++)
+			expected[len++] = *p;
+	}
+	expected[len] = '\0';
+	opt_warn_value(name, *value, expected);
 	*value = words[0];
 }
 
