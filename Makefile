@@ -56,6 +56,14 @@ bench: all
 demo: all
 	$(MAKE) -C tests demo
 
+# Not part of "make test": a 10-minute steady workload whose RSS must stay flat
+# (SOAK_SECONDS=N to change), and the parser fuzzers for FUZZ_SECONDS each.
+soak: all
+	$(MAKE) -C tests soak
+
+fuzz: all
+	$(MAKE) -C tests fuzz
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 	           $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man3
@@ -65,7 +73,7 @@ install: all
 	for t in tools/*; do case "$$t" in */install-deps|*/gen-man-options) ;; *) [ -f "$$t" ] && install -m 755 "$$t" $(DESTDIR)$(PREFIX)/bin/;; esac; done; true
 	for m in man/*.3; do [ -f "$$m" ] && install -m 644 "$$m" $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
 
-.PHONY: all clean fclean re test bench demo install
+.PHONY: all clean fclean re test bench demo soak fuzz install
 
 -include $(DEPS)
 
