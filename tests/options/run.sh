@@ -285,6 +285,10 @@ stdout_is dfloop "survived"
 [ "$(nlines dfloop '^ftmalloc: ERROR: double-free')" = 100 ] || fail "$(nlines dfloop '^ftmalloc: ERROR: double-free') reports printed, expected 100"
 [ "$(nlines dfloop 'the rest are only counted (max_reports)')" = 1 ] || fail "no single max_reports notice"
 has dfloop "SUMMARY: 100000 errors: 100000 double-free, 99900 not shown (max_reports)"
+# and no memory growth: counting a report must not keep anything (anonymous
+# RSS, 64 KiB slack for page-granular noise; 32 bytes kept per report would be 3 MiB)
+grow=$(sed -n 's/^test: rss growth over the last 99000 double frees: \(-*[0-9]*\) KiB$/\1/p' "$logs/dfloop.err")
+[ -n "$grow" ] && [ "$grow" -le 64 ] || fail "RSS grew by '${grow:-?}' KiB over 99000 counted double frees"
 verdict behaviour/max_reports-default-100-bounds-a-loop
 
 # reports into a pipe whose reader is gone: no SIGPIPE death, the program goes on
