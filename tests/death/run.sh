@@ -23,6 +23,8 @@ cd "$(dirname "$0")"
 here=$(pwd)
 root=${FTMALLOC_ROOT:-$(cd ../.. && pwd)}
 lib=${FTMALLOC_LIB:-$root/libft_malloc.so}
+SUITE=death
+. ../lib.sh
 jobs=${DEATH_JOBS:-$(nproc 2>/dev/null || echo 2)}
 tmo=${DEATH_TIMEOUT:-20}
 only=${DEATH_ONLY:-}
@@ -163,7 +165,6 @@ EOF
 )
 
 # ------------------------------------------------------------------ helpers
-trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; s=${s%"${s##*[![:space:]]}"}; printf '%s' "$s"; }
 
 # check STDERR_FILE KIND WHERE API ALLOC FREED DET: empty output when the report is right
 check() {
@@ -305,26 +306,13 @@ EOF
 }
 
 # -------------------------------------------------------------------- main
-mkdir -p "$logs"
-if ! make -s >"$logs/build.log" 2>&1; then
-	echo "FAIL: death/build: make failed: $(grep -m1 -i error "$logs/build.log")"
-	sed 's/^/    /' "$logs/build.log"
-	exit 1
-fi
+suite_build "$logs"
 rm -f "$logs"/*.result "$logs"/*.out "$logs"/*.err
 
 harness_selftests
 
-if [ ! -e "$lib" ]; then
-	echo "FAIL: death/library: $lib does not exist (run make first)"
-	exit 1
-fi
-# LD_PRELOAD must really take effect (ld.so only warns when it cannot)
-from=$(LD_PRELOAD=$lib "$bin" allocator 2>/dev/null)
-case $from in
-*libft_malloc*) ;;
-*) echo "FAIL: death/preload: under LD_PRELOAD=$lib, malloc comes from '${from:-?}'"; exit 1 ;;
-esac
+suite_need_lib
+suite_check_preload "$bin"
 
 n=-1
 running=0

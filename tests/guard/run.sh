@@ -27,6 +27,8 @@ cd "$(dirname "$0")" || exit 2
 here=$(pwd)
 root=${FTMALLOC_ROOT:-$(cd ../.. && pwd)}
 lib=${FTMALLOC_LIB:-$root/libft_malloc.so}
+SUITE=guard
+. ../lib.sh
 tmo=${GUARD_TIMEOUT:-20}
 bin=$here/build/guardbugs
 logs=$here/build/logs
@@ -94,7 +96,6 @@ check-every-1-overflow-of-live-block | check_every=1 | check_every | 0 | heap-bu
 EOF
 )
 
-trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; s=${s%"${s##*[![:space:]]}"}; printf '%s' "$s"; }
 
 bug_row() {
 	local name=$1 opts=$2 args=$3 want=$4 kind=$5 where=$6 api=$7 alloc=$8 freed=$9 det=${10}
@@ -114,16 +115,8 @@ bug_row() {
 # ---------------------------------------------------------------- checks
 build() {
 	rm -rf "$logs"
-	mkdir -p "$logs"
-	if ! make -s >"$logs/build.log" 2>&1; then
-		echo "FAIL: guard/build: make failed"
-		sed 's/^/    /' "$logs/build.log"
-		exit 1
-	fi
-	if [ ! -e "$lib" ]; then
-		echo "FAIL: guard/library: $lib does not exist (run make first)"
-		exit 1
-	fi
+	suite_build "$logs"
+	suite_need_lib
 }
 
 bug_rows_run() {

@@ -12,20 +12,15 @@ set -u
 cd "$(dirname "$0")"
 root=${FTMALLOC_ROOT:-$(cd ../.. && pwd)}
 lib=${FTMALLOC_LIB:-$root/libft_malloc.so}
+SUITE=leak
+. ../lib.sh
 tmo=${LEAK_TIMEOUT:-60}
 max_scan_ms=${LEAK_MAX_SCAN_MS:-2000}
 logs=build/logs
 ulimit -c 0
 
-mkdir -p "$logs"
-if ! make -s ROOT="$root" >"$logs/build.log" 2>&1; then
-	echo "FAIL: leak/build: make failed: $(grep -m1 -i error "$logs/build.log")"
-	exit 1
-fi
-if [ ! -e "$lib" ]; then
-	echo "FAIL: leak/library: $lib missing"
-	exit 1
-fi
+suite_build "$logs" ROOT="$root"
+suite_need_lib
 
 # run NAME OPTIONS PROGRAM ARGS...: stdout in $logs/NAME.out, stderr in .err
 last_run=""

@@ -13,17 +13,15 @@ set -u
 cd "$(dirname "$0")" || exit 1
 root=${FTMALLOC_ROOT:-$(cd ../.. && pwd)}
 lib=${FTMALLOC_LIB:-$root/libft_malloc.so}
+SUITE=options
+. ../lib.sh
 launcher=$root/tools/ftmalloc
 def=$root/src/options.def
 logs=$PWD/build/logs
 P=$PWD/build/prog
 ulimit -c 0
 
-mkdir -p "$logs"
-if ! make -s >"$logs/build.log" 2>&1; then
-	echo "FAIL: options/build: make failed: $(grep -m1 -i error "$logs/build.log")"
-	exit 1
-fi
+suite_build "$logs"
 for f in "$lib" "$launcher" "$def"; do
 	[ -e "$f" ] || { echo "FAIL: options/setup: $f missing"; exit 1; }
 done

@@ -20,6 +20,8 @@ cd "$(dirname "$0")"
 here=$(pwd)
 root=${FTMALLOC_ROOT:-$(cd ../.. && pwd)}
 lib=${FTMALLOC_LIB:-$root/libft_malloc.so}
+SUITE=tricky
+. ../lib.sh
 mode=${TRICKY_ALLOCATOR:-ftmalloc}
 jobs=${TRICKY_JOBS:-$(nproc 2>/dev/null || echo 2)}
 tmo=${TRICKY_TIMEOUT:-20}
@@ -68,7 +70,6 @@ cxx-containers-exceptions-threads | cxx | cxx: 1000 strings 36390 chars, map sum
 EOF
 )
 
-trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; s=${s%"${s##*[![:space:]]}"}; printf '%s' "$s"; }
 
 status_name() {
 	case $1 in
@@ -147,26 +148,15 @@ harness_selftests() {
 }
 
 # -------------------------------------------------------------------- main
-mkdir -p "$logs" "$here/build/tmp"
-if ! make -s >"$logs/build.log" 2>&1; then
-	echo "FAIL: tricky/build: make failed: $(grep -m1 -i error "$logs/build.log")"
-	sed 's/^/    /' "$logs/build.log"
-	exit 1
-fi
+mkdir -p "$here/build/tmp"
+suite_build "$logs"
 rm -f "$logs"/*.result "$logs"/*.out "$logs"/*.err
 
 harness_selftests
 
 if [ "$mode" != glibc ]; then
-	if [ ! -e "$lib" ]; then
-		echo "FAIL: tricky/library: $lib does not exist (run make first)"
-		exit 1
-	fi
-	from=$(LD_PRELOAD=$lib "$here/build/tricky" allocator 2>/dev/null)
-	case $from in
-	*libft_malloc*) echo "PASS: tricky/preload-takes-effect" ;;
-	*) echo "FAIL: tricky/preload-takes-effect: under LD_PRELOAD=$lib, malloc comes from '${from:-?}'"; exit 1 ;;
-	esac
+	suite_need_lib
+	suite_check_preload "$here/build/tricky" preload-takes-effect
 fi
 
 n=0
