@@ -25,6 +25,17 @@ Environment:
   BENCH_TIMEOUT=S   and never let one run take more than S seconds (default 60)
   BENCH_SLOW=S      a cell whose first run took more than S seconds and more than
                     S times glibc's is not repeated; shown with '*' (default 3)
+
+Scaling (issue 5: "throughput for 1, 2, 4, 8 threads on the small-object
+workload; no lock convoy"): after the table, `bench_alloc scaling` runs the
+small-churn loop in 1, 2, 4 and 8 threads for a fixed time once every thread
+has filled its live set (start-up, fill and exit are not timed) and the report
+gives, per allocator, the total and per-thread throughput and the ratio
+per-thread(N) / per-thread(1), next to what perfect scaling gives on this
+machine's CPUs (min(N, ncpu) / N). `bench.py --scaling` (make -C tests/bench
+scaling) runs only that, in about a minute, and writes build/scaling.txt.
+  BENCH_SCALING_MS=ms    length of one timed run (default 1000; 300 with BENCH_QUICK)
+  BENCH_SCALING_RUNS=N   runs per cell, median reported (default 3; 1 with BENCH_QUICK)
 """
 
 import json
@@ -67,6 +78,11 @@ RUNS = int(os.environ.get("BENCH_RUNS") or (1 if QUICK else 5))
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT") or 60)
 MAXRATIO = float(os.environ.get("BENCH_MAXRATIO") or 15)
 SLOW = float(os.environ.get("BENCH_SLOW") or 3)
+SCALING_THREADS = (1, 2, 4, 8)
+SCALING_MS = int(os.environ.get("BENCH_SCALING_MS") or (300 if QUICK else 1000))
+SCALING_RUNS = int(os.environ.get("BENCH_SCALING_RUNS") or (1 if QUICK else 3))
+# Configurations the scaling report leaves out (ft-core+cache only differs for LARGE blocks).
+SCALING_SKIP = ("ft-core+cache",)
 GEN_VERSION = 1  # bump when a generator below changes, to regenerate inputs
 
 
@@ -167,7 +183,7 @@ def workloads():
         ("realloc-growth", [ba, "realloc-growth", str(q(400, 40))], None, {}),
         ("producer-consumer", [ba, "producer-consumer", str(q(4_000_000, 400_000))], None, {}),
     ]
-    for t in (1, 2, 4):
+    for t in (1, 2, 4, 8):
         w.append(("threads-%d" % t, [ba, "threads", str(q(16_000_000, 1_600_000)), str(t)], None, {}))
 
     py = python_for_workload()
@@ -378,6 +394,102 @@ def measure_pagefaults(configs):
     return out, errors
 
 
+def ncpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def measure_scaling(configs):
+    """sc[config][nthreads] = [(total ops/s, slowest thread ops/s, fastest thread ops/s,
+    CPUs used), ...]"""
+    ba = os.path.join(BUILD, "bench_alloc")
+    sc = {c[0]: {n: [] for n in SCALING_THREADS} for c in configs}
+    errors = {}
+    start = time.perf_counter()
+    for r in range(SCALING_RUNS):
+        for n in SCALING_THREADS:
+            # rotate the order so that no allocator is always first after a switch
+            k = (r + n) % len(configs)
+            for cfg in configs[k:] + configs[:k]:
+                if cfg[0] in errors:
+                    continue
+                try:
+                    out = subprocess.run([ba, "scaling", str(SCALING_MS), str(n)],
+                                         env=config_env(cfg, {}), capture_output=True, text=True,
+                                         timeout=SCALING_MS / 1000 * 20 + 60, cwd=BUILD)
+                    f = dict(kv.split("=", 1) for kv in out.stdout.split() if "=" in kv)
+                    if out.returncode != 0 or "ops" not in f:
+                        tail = (out.stderr.strip().splitlines() or ["?"])[-1]
+                        raise Failed("exit status %d: %s" % (out.returncode, tail))
+                    sec = float(f["seconds"])
+                    sc[cfg[0]][n].append((int(f["ops"]) / sec, int(f["min"]) / sec,
+                                          int(f["max"]) / sec, float(f["cpu"]) / sec))
+                except (Failed, OSError, ValueError, subprocess.SubprocessError) as e:
+                    errors[cfg[0]] = str(e)
+                    log("  scaling / %s: FAILED: %s" % (cfg[0], e))
+    for cfg in configs:
+        cells = sc[cfg[0]]
+        log("scaling %-14s %s" % (cfg[0], "FAIL" if cfg[0] in errors else "  ".join(
+            "%dt %.2fM/s" % (n, statistics.median(x[0] for x in cells[n]) / 1e6)
+            for n in SCALING_THREADS if cells[n])))
+    log("scaling: %.0fs" % (time.perf_counter() - start))
+    return sc, errors
+
+
+def scaling_rows(sc, errors):
+    """(config, n, total, per-thread, ratio, ideal, slowest/fastest, CPUs used, ops per CPU-s)"""
+    rows = []
+    cpus = ncpus()
+    for name, cells in sc.items():
+        if name in errors or not cells[SCALING_THREADS[0]]:
+            continue
+        one = statistics.median(x[0] for x in cells[SCALING_THREADS[0]])
+        for n in SCALING_THREADS:
+            if not cells[n]:
+                continue
+            i = sorted(range(len(cells[n])), key=lambda j: cells[n][j][0])[len(cells[n]) // 2]
+            total, lo, hi, used = cells[n][i]  # the median run
+            rows.append((name, n, total, total / n, total / n / one, min(n, cpus) / n,
+                         lo / hi if hi else 0, used, total / used if used else 0))
+    return rows
+
+
+def scaling_lines(sc, errors, markdown=False):
+    if sc is None:
+        return []
+    rows = scaling_rows(sc, errors)
+    title = ("small-object scaling: small-churn (10k live blocks of 8..512 B per thread) in N threads, "
+             "%.1f s per run once every thread has filled its live set, median of %d run(s); "
+             "%d CPUs, so perfect scaling gives per-thread(N)/per-thread(1) = min(N, %d)/N"
+             % (SCALING_MS / 1000, SCALING_RUNS, ncpus(), ncpus()))
+    out = [title + ":",
+           "CPUs used: CPU time the process got / wall time (below min(N, %d): the threads waited, "
+           "for a lock or for other programs on the machine); ops per CPU-second: the cost of an "
+           "operation, whatever the machine's load" % ncpus(), ""]
+    if markdown:
+        out += ["| allocator | threads | total ops/s | per-thread ops/s | per-thread(N)/per-thread(1) "
+                "| perfect scaling | slowest/fastest thread | CPUs used | ops per CPU-s |",
+                "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+        out += ["| %s | %d | %.2fM | %.2fM | %.2f | %.2f | %.2f | %.2f | %.2fM |" % (
+            name, n, t / 1e6, p / 1e6, r, i, f, u, e / 1e6) for name, n, t, p, r, i, f, u, e in rows]
+    else:
+        fmt = "%-14s %7s %12s %12s %11s %9s %16s %6s %10s"
+        out.append(fmt % ("allocator", "threads", "total", "per-thread", "per-thread", "perfect",
+                          "slowest/fastest", "CPUs", "ops per"))
+        out.append(fmt % ("", "", "ops/s", "ops/s", "ratio", "scaling", "thread", "used", "CPU-s"))
+        prev = None
+        for name, n, t, p, r, i, f, u, e in rows:
+            if prev is not None and name != prev:
+                out.append("")
+            prev = name
+            out.append("%-14s %7d %11.2fM %11.2fM %11.2f %9.2f %16.2f %6.2f %9.2fM" % (
+                name, n, t / 1e6, p / 1e6, r, i, f, u, e / 1e6))
+    out += ["  failed: %s: %s" % kv for kv in errors.items()]
+    return out
+
+
 # ------------------------------------------------------------ reporting
 
 def summarize(configs, results):
@@ -493,6 +605,7 @@ def machine_lines():
 
 
 def main():
+    scaling_only = "--scaling" in sys.argv[1:]
     os.makedirs(BUILD, exist_ok=True)
     only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
     pick = [s for s in os.environ.get("BENCH_ALLOCS", "").split(",") if s]
@@ -508,15 +621,34 @@ def main():
         configs.append(cfg)
     for s in skipped:
         log("skipping %s" % s)
-    log("configurations: %s; %d run(s) each%s" % (
-        ", ".join(c[0] for c in configs), RUNS, " (BENCH_QUICK)" if QUICK else ""))
+    if scaling_only:
+        log("scaling: %s; %d run(s) of %d ms each%s" % (
+            ", ".join(c[0] for c in configs if c[0] not in SCALING_SKIP), SCALING_RUNS,
+            SCALING_MS, " (BENCH_QUICK)" if QUICK else ""))
+    else:
+        log("configurations: %s; %d run(s) each%s" % (
+            ", ".join(c[0] for c in configs), RUNS, " (BENCH_QUICK)" if QUICK else ""))
     check_preload(configs)
+
+    if scaling_only:
+        sc, sc_errors = measure_scaling([c for c in configs if c[0] not in SCALING_SKIP])
+        os.makedirs(BUILD, exist_ok=True)
+        tail = machine_lines() + ["benchmark wall time: %.0f s" % (time.perf_counter() - t_start)]
+        print("\n".join([""] + scaling_lines(sc, sc_errors) + [""] + tail))
+        with open(os.path.join(BUILD, "scaling.txt"), "w") as f:
+            f.write("\n".join(["ftmalloc benchmark, scaling (tests/bench), %s" % time.strftime(
+                "%Y-%m-%d %H:%M"), ""] + scaling_lines(sc, sc_errors) + [""] + tail +
+                ["", "Markdown:", ""] + scaling_lines(sc, sc_errors, True) + [""]) + "\n")
+        log("results written to %s" % os.path.join(BUILD, "scaling.txt"))
+        return 0 if any(v for cells in sc.values() for v in cells.values()) else 1
 
     wl = [w for w in workloads() if not only or any(s in w[0] for s in only)]
     results = measure(configs, wl)
     pf, pf_errors = (measure_pagefaults(configs)
                      if (not only or any(s in "pagefault" for s in only)) and os.path.exists(MEASURE)
                      else (None, {}))
+    sc, sc_errors = (measure_scaling([c for c in configs if c[0] not in SCALING_SKIP])
+                     if not only or any(s in "scaling" for s in only) else (None, {}))
     os.makedirs(BUILD, exist_ok=True)  # for the results, even if it was removed meanwhile
     elapsed = time.perf_counter() - t_start
 
@@ -539,7 +671,8 @@ def main():
 
     plain = table_plain(configs, rows)
     pfl = pagefault_lines(configs, pf)
-    out = ["", *plain, ""] + (pfl + [""] if pfl else []) + info + \
+    scl = scaling_lines(sc, sc_errors)
+    out = ["", *plain, ""] + (pfl + [""] if pfl else []) + (scl + [""] if scl else []) + info + \
           (["failures:"] + ["  " + f for f in fails] if fails else []) + tail
     print("\n".join(out))
 
@@ -558,17 +691,22 @@ def main():
                 raw.append("  %-18s %-14s minflt without %d with %d" % ("pagefault", c, v["without"], v["with"]))
     with open(os.path.join(BUILD, "results.txt"), "w") as f:
         f.write("\n".join(["ftmalloc benchmark (tests/bench), %s" % time.strftime("%Y-%m-%d %H:%M"), ""]
-                          + plain + [""] + pagefault_lines(configs, pf) + [""] + info + tail
+                          + plain + [""] + pagefault_lines(configs, pf) + [""]
+                          + (scl + [""] if scl else []) + info + tail
                           + (["failures:"] + ["  " + x for x in fails] if fails else [])
                           + ["", "Markdown:", ""] + md + [""] + pagefault_lines(configs, pf, True)
+                          + [""] + scaling_lines(sc, sc_errors, True)
                           + ["", "* " + "; ".join(info), "* " + tail[0], "* " + tail[1],
                              "", "Raw runs (seconds, MB):"] + raw) + "\n")
     with open(os.path.join(BUILD, "results.json"), "w") as f:
         json.dump({"configs": [list(c[:2]) + [c[2]] for c in configs], "runs": RUNS, "quick": QUICK,
                    "results": results, "pagefaults": pf, "machine": machine_lines(),
+                   "scaling": {"ms": SCALING_MS, "runs": SCALING_RUNS,
+                               "ops_per_s": sc, "errors": sc_errors} if sc is not None else None,
                    "elapsed_s": elapsed}, f, indent=1)
     log("results written to %s" % os.path.join(BUILD, "results.txt"))
-    measured = any(v["times"] for cell in results.values() for v in cell.values()) or bool(pf)
+    measured = (any(v["times"] for cell in results.values() for v in cell.values()) or bool(pf)
+                or any(v for cells in (sc or {}).values() for v in cells.values()))
     return 0 if measured else 1
 
 

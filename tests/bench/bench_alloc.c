@@ -8,6 +8,12 @@
  *   realloc-growth [rounds]          string append / vector doubling / realloc(+16)
  *   producer-consumer [items]        2 threads, malloc in one, free in the other
  *   threads      [ops] [nthreads]    small-churn in N threads, ops split between them
+ *   scaling      [ms] [nthreads]     small-churn in N threads for ms milliseconds (default
+ *                                    1000) after every thread has filled its live set; prints
+ *                                    "threads=N seconds=S ops=TOTAL min=M max=X cpu=C" (M, X:
+ *                                    the fewest and most ops one thread did; C: CPU seconds
+ *                                    the process used meanwhile) - the churn alone, start-up,
+ *                                    fill and exit excluded
  *   whoami                           print the object that provides malloc()
  *
  * Every workload uses a fixed-seed PRNG, so all allocators see the same
@@ -24,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------ PRNG */
 
@@ -93,6 +101,10 @@ struct churn_arg {
 	size_t ops, live;
 	uint64_t seed;
 	uint64_t sum;
+	/* timed runs (scaling): wait at start, churn until *stop, count in done */
+	pthread_barrier_t *start;
+	atomic_int *stop;
+	size_t done;
 };
 
 /* Block header convention: first byte = low bits of size, last byte = tag. */
@@ -111,7 +123,17 @@ static void *small_churn(void *vp)
 		slot[i][n - 1] = (unsigned char)n;
 		len[i] = (uint16_t)n;
 	}
-	for (size_t op = 0; op < a->ops; op++) {
+	if (a->start)
+		pthread_barrier_wait(a->start);
+	for (size_t op = 0;; op++) {
+		if (a->stop) {
+			if ((op & 63) == 0 && atomic_load_explicit(a->stop, memory_order_relaxed)) {
+				a->done = op;
+				break;
+			}
+		} else if (op >= a->ops) {
+			break;
+		}
 		size_t i = rnd_below(&r, a->live);
 		unsigned char *p = slot[i];
 		sum += p[0] + p[len[i] - 1];
@@ -143,7 +165,7 @@ static int run_threads(size_t ops, size_t live, size_t nthreads)
 		return 1;
 	}
 	for (size_t t = 0; t < nthreads; t++) {
-		a[t] = (struct churn_arg){ ops / nthreads, live, 12345 + 7919 * t, 0 };
+		a[t] = (struct churn_arg){ ops / nthreads, live, 12345 + 7919 * t, 0, NULL, NULL, 0 };
 		if (nthreads == 1)
 			small_churn(&a[t]);
 		else if (pthread_create(&tid[t], NULL, small_churn, &a[t]) != 0) {
@@ -158,6 +180,51 @@ static int run_threads(size_t ops, size_t live, size_t nthreads)
 		sum += a[t].sum;
 	}
 	printf("%llu\n", (unsigned long long)sum);
+	return 0;
+}
+
+/* Small-churn in N threads for a fixed time: the scaling report of bench.py. */
+static int run_scaling(size_t ms, size_t live, size_t nthreads)
+{
+	pthread_t tid[64];
+	struct churn_arg a[64];
+	pthread_barrier_t start;
+	atomic_int stop = 0;
+	struct timespec t0, t1, nap = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	if (nthreads < 1 || nthreads > 64) {
+		fprintf(stderr, "bench_alloc: 1..64 threads\n");
+		return 1;
+	}
+	pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
+	for (size_t t = 0; t < nthreads; t++) {
+		a[t] = (struct churn_arg){ 0, live, 12345 + 7919 * t, 0, &start, &stop, 0 };
+		if (pthread_create(&tid[t], NULL, small_churn, &a[t]) != 0) {
+			perror("pthread_create");
+			return 2;
+		}
+	}
+	struct rusage ru0, ru1;
+	pthread_barrier_wait(&start);   /* every thread has its live set */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	getrusage(RUSAGE_SELF, &ru0);
+	while (nanosleep(&nap, &nap) != 0)
+		;
+	getrusage(RUSAGE_SELF, &ru1);
+	atomic_store(&stop, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	size_t total = 0, lo = SIZE_MAX, hi = 0;
+	for (size_t t = 0; t < nthreads; t++) {
+		pthread_join(tid[t], NULL);
+		total += a[t].done;
+		lo = a[t].done < lo ? a[t].done : lo;
+		hi = a[t].done > hi ? a[t].done : hi;
+	}
+	double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+#define TV(t) ((double)(t).tv_sec + (double)(t).tv_usec / 1e6)
+	double cpu = TV(ru1.ru_utime) + TV(ru1.ru_stime) - TV(ru0.ru_utime) - TV(ru0.ru_stime);
+	printf("threads=%zu seconds=%.6f ops=%zu min=%zu max=%zu cpu=%.6f\n", nthreads, sec, total, lo,
+	       hi, cpu);
 	return 0;
 }
 
@@ -419,6 +486,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(w, "threads"))
 		return run_threads(arg(argc, argv, 2, 24000000), 10000, arg(argc, argv, 3, 2));
+	if (!strcmp(w, "scaling"))
+		return run_scaling(arg(argc, argv, 2, 1000), 10000, arg(argc, argv, 3, 1));
 	if (!strcmp(w, "mixed"))
 		return mixed(arg(argc, argv, 2, 8000000), arg(argc, argv, 3, 2000));
 	if (!strcmp(w, "large-churn"))
@@ -430,7 +499,7 @@ int main(int argc, char **argv)
 	if (!strcmp(w, "whoami"))
 		return whoami();
 	fprintf(stderr,
-		"usage: %s small-churn|mixed|large-churn|realloc-growth|producer-consumer|threads|whoami [N] [PARAM]\n",
+		"usage: %s small-churn|mixed|large-churn|realloc-growth|producer-consumer|threads|scaling|whoami [N] [PARAM]\n",
 		argv[0]);
 	return 1;
 }

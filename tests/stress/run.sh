@@ -8,9 +8,19 @@
 #   FTMALLOC_LIB   the library to preload (default: $FTMALLOC_ROOT/libft_malloc.so)
 #   STRESS_SEED    base seed (default 20251125); check k uses STRESS_SEED + k.
 #                  "random" picks one (it is printed on every PASS/FAIL line).
-#   STRESS_SCALE   percent of the default op counts (default 100; e.g. 1000 for a soak)
+#   STRESS_SCALE   percent of the default op counts (default 100); below 100 the
+#                  20M-operation floor of stress/total is not checked (SKIP)
 #   STRESS_KEEP    1: keep every log in build/logs/ (default: logs of failures only)
 # Reproduce a failure with the "repro:" command printed under its FAIL line.
+#
+# Volume (issue 5): the runs with the default options (every detection on) add
+# up to 20.4M operations over 2, 4, 8 and 16 threads, every one with forks;
+# then each mode runs on its own: guard_all=1 (2 threads, all guarded, and 16
+# threads, past the vm.max_map_count budget so the zone fallback is exercised),
+# guard_sample=50, a big quarantine (64 MiB per thread, 256 MiB LARGE), zero
+# quarantine, and every check off. stress/total sums what ran and fails if
+# the default-option runs did fewer than 20M operations. About 100 s on the
+# 2-core build machine when it is otherwise quiet.
 set -u
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -40,6 +50,10 @@ fi
 
 logname() { tr -c 'A-Za-z0-9._-' '_' <<<"$1" | sed 's/_*$//'; }
 ops() { echo $(( $1 * scale / 100 < 1 ? 1 : $1 * scale / 100 )); }
+# Watchdog seconds, scaled up (never down) with the op counts.
+secs() { echo $(( scale > 100 ? $1 * scale / 100 : $1 )); }
+# Totals for stress/total (ftmalloc runs that passed, with the counts they printed).
+tot_default=0 tot_modes=0 nruns=0 nfailed=0 threads_seen=" " modes_seen=()
 # Each check has a fixed seed: STRESS_SEED + its number, whatever runs or is skipped.
 use_seed() { seed=$((base_seed + $1)); }
 
@@ -85,6 +99,8 @@ run() {
 	timeout -k 5 $((alarm + 30)) "${pre[@]}" "$bin" -a "$alarm" "$@" >"$log" 2>&1
 	rc=$?
 	t1=$EPOCHREALTIME
+	# counted as failed until it passes
+	[ "$alloc" = ftmalloc ] && nruns=$((nruns + 1)) && nfailed=$((nfailed + 1))
 	local wall
 	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 	local okline first
@@ -115,7 +131,24 @@ run() {
 			echo "FAIL: $name: no fork happened while the worker threads were running (seed $seed)"
 			return
 		fi
-		echo "PASS: $name: $(sed -n 's/.*threads=\([0-9]*\) ops=\([0-9]*\).*/\1 threads x \2 ops/p' <<<"$okline") = $tops ops$fk, ${wall}s wall, seed $seed"
+		# A warning from the allocator (e.g. guard_all out of map areas: the zone
+		# fallback) is no failure, but worth showing.
+		local warn
+		warn=$(grep -m1 '^ftmalloc: warning:' "$log" | cut -c20-130)
+		[ -n "$warn" ] && warn="; ftmalloc warned: $warn..."
+		echo "PASS: $name: $(sed -n 's/.*threads=\([0-9]*\) ops=\([0-9]*\).*/\1 threads x \2 ops/p' <<<"$okline") = $tops ops$fk, ${wall}s wall, seed $seed$warn"
+		if [ "$alloc" = ftmalloc ]; then
+			nfailed=$((nfailed - 1))
+			local nt
+			nt=$(sed -n 's/.*threads=\([0-9]*\).*/\1/p' <<<"$okline")
+			case "$threads_seen" in *" $nt "*) ;; *) threads_seen="$threads_seen$nt ";; esac
+			if [ -z "$run_opts" ]; then
+				tot_default=$((tot_default + tops))
+			else
+				tot_modes=$((tot_modes + tops))
+				modes_seen+=("$run_opts")
+			fi
+		fi
 		[ "${STRESS_KEEP:-0}" = 1 ] || rm -f "$log"
 		return
 	fi
@@ -211,18 +244,60 @@ expect_fail "selftest-fork-hang-detected (glibc)" glibc 60 1 'fork child 0 .*exi
 
 # ---- ftmalloc -----------------------------------------------------------------
 corrupt_check "selftest-corrupt (ftmalloc)" ftmalloc 5
+# Default options (every detection on): 10M + 4M + 3.2M + 3.2M = 20.4M ops.
 use_seed 6
-run "ftmalloc 4t-1M-fork" ftmalloc 150 -t 4 -n "$(ops 1000000)" -s "$seed" -f
+run "ftmalloc 4t-fork" ftmalloc "$(secs 400)" -t 4 -n "$(ops 2500000)" -s "$seed" -f
 use_seed 7
-run "ftmalloc 2t-fork" ftmalloc 100 -t 2 -n "$(ops 600000)" -s "$seed" -f
+run "ftmalloc 2t-fork" ftmalloc "$(secs 250)" -t 2 -n "$(ops 2000000)" -s "$seed" -f
 use_seed 8
-run "ftmalloc 8t-fork" ftmalloc 100 -t 8 -n "$(ops 250000)" -s "$seed" -f
+run "ftmalloc 8t-fork" ftmalloc "$(secs 250)" -t 8 -n "$(ops 400000)" -s "$seed" -f
 use_seed 9
-run "ftmalloc 16t-fork" ftmalloc 100 -t 16 -n "$(ops 100000)" -s "$seed" -f
+run "ftmalloc 16t-fork" ftmalloc "$(secs 250)" -t 16 -n "$(ops 200000)" -s "$seed" -f
+
+# ---- ftmalloc modes --------------------------------------------------------------
+# guard_all: every block in a mapping of its own (~15x slower). 2 threads stay
+# under the map budget taken from vm.max_map_count; 16 threads x ~3,000 live
+# blocks go past it (with the default 65530), so blocks also come from the
+# zones (the fallback, announced by a warning the PASS line shows) and back.
+use_seed 11
+run_opts=guard_all=1
+run "ftmalloc 2t-fork guard_all ($run_opts)" ftmalloc "$(secs 150)" -t 2 -n "$(ops 150000)" -s "$seed" -f
+use_seed 12
+run "ftmalloc 16t-fork guard_all ($run_opts)" ftmalloc "$(secs 150)" \
+	-t 16 -n "$(ops 20000)" -s "$seed" -f
+use_seed 13
+run_opts=guard_sample=50
+run "ftmalloc 8t-fork guard_sample ($run_opts)" ftmalloc "$(secs 150)" -t 8 -n "$(ops 150000)" -s "$seed" -f
+# Big quarantine: freed blocks wait long (64 MiB per thread, 256 MiB of LARGE).
+use_seed 14
+run_opts=quarantine=64m:large_quarantine=256m
+run "ftmalloc 4t-fork big-quarantine ($run_opts)" ftmalloc "$(secs 150)" -t 4 -n "$(ops 300000)" -s "$seed" -f
+# Zero quarantine: freed slots and mappings are reused at once.
+use_seed 15
+run_opts=quarantine=0:large_quarantine=0
+run "ftmalloc 16t-fork zero-quarantine ($run_opts)" ftmalloc "$(secs 150)" -t 16 -n "$(ops 60000)" -s "$seed" -f
 # The other code paths: no guard pages, canaries, quarantines or backtraces
 # (immediate reuse of freed slots and mappings).
 use_seed 10
 run_opts=guard=0:canary=0:quarantine=0:large_quarantine=0:backtrace_depth=0
-run "ftmalloc 4t-fork all-checks-off ($run_opts)" ftmalloc 100 -t 4 -n "$(ops 400000)" -s "$seed" -f
+run "ftmalloc 4t-fork all-checks-off ($run_opts)" ftmalloc "$(secs 100)" -t 4 -n "$(ops 400000)" -s "$seed" -f
 run_opts=
+
+# ---- the total -------------------------------------------------------------------
+floor=20000000
+commas() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
+mode_list=$(printf '%s\n' "${modes_seen[@]}" | awk 'NF && !seen[$0]++' | paste -sd, | sed 's/,/, /g')
+threads=$(tr ' ' '\n' <<<"$threads_seen" | grep . | sort -n | paste -sd/)
+summary="$(commas $((tot_default + tot_modes))) ops under ftmalloc in $((nruns - nfailed)) runs: $(commas "$tot_default") with the default options (detection on) + $(commas "$tot_modes") in modes ($mode_list); threads ${threads:-none}; base seed $base_seed"
+if [ $have_lib = 0 ]; then
+	echo "SKIP: stress/total: $libmsg"
+elif [ $nfailed -gt 0 ]; then
+	echo "FAIL: stress/total: $nfailed of $nruns ftmalloc runs failed (see above); $summary"
+elif [ "$scale" -lt 100 ]; then
+	echo "SKIP: stress/total: STRESS_SCALE=$scale, the $(commas $floor)-op floor is not checked; $summary"
+elif [ $tot_default -lt $floor ]; then
+	echo "FAIL: stress/total: only $(commas "$tot_default") ops with the default options, below the $(commas $floor) floor; $summary"
+else
+	echo "PASS: stress/total: $summary"
+fi
 exit 0
