@@ -4,7 +4,11 @@
  *
  * Semantics follow glibc: malloc(0) returns a unique pointer, realloc(p, 0)
  * frees and returns NULL, free preserves errno, sizes that overflow give
- * NULL with ENOMEM. A pointer we did not return is never followed.
+ * NULL with ENOMEM. A pointer we did not return is never followed: a
+ * pointer that is not the start of a live block is reported (invalid-free,
+ * double-free for a block freed already, invalid-pointer in
+ * malloc_usable_size) and nothing else happens - free returns, realloc
+ * returns NULL whatever the size, malloc_usable_size 0, errno unchanged.
  *
  * Besides, on paths it takes anyway (one relaxed load of ft_hooks): the
  * TINY/SMALL requests of guard_all and guard_sample go to guarded mappings
@@ -193,23 +197,29 @@ static enum lookup heap_free(void *p, uint32_t stack, const char *func)
 	    : large_free(p, stack, func);
 }
 
-/* A pointer passed to func is not a live block: say what it is instead. */
+/* A pointer passed to func is not a live block: say what it is instead.
+ * The call then does nothing else: free returns, realloc returns NULL,
+ * malloc_usable_size 0, and errno is left as it was (writing the report may
+ * open the log file or read symbol tables). */
 static FT_NOINLINE void report_bad_pointer(enum report_kind kind, void *p, const char *func, uint32_t stack)
 {
 	struct report_block blk = {0};
 	struct region *r = pagemap_get(p);
 	struct fmt_out o;
+	int saved = errno;
 
 	if (r && r->kind == REGION_ZONE)
 		zone_describe((struct zone *)r, p, &blk);
 	else if (r && r->kind == REGION_LARGE)
 		large_describe((struct large *)r, p, &blk);
-	else if (!r && large_graveyard(p, &blk))
-		kind = KIND_DOUBLE_FREE;  /* a LARGE block freed and unmapped */
+	else if (!r && large_graveyard(p, &blk) && kind == KIND_INVALID_FREE)
+		kind = KIND_DOUBLE_FREE;  /* a LARGE block freed and unmapped; for
+		                             malloc_usable_size it stays an invalid-pointer */
 	report_begin(&o, kind, (uintptr_t)p, &blk, func);
 	report_stack(&o, "detected at", stack ? stack : capture());
 	report_block_stacks(&o, &blk);
 	report_end(&o);
+	errno = saved;
 }
 
 static void report_lookup(enum lookup how, void *p, const char *func, uint32_t stack)
@@ -277,10 +287,6 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 			report_lookup(how, ptr, "realloc", stack);
 		return NULL;
 	}
-	if (size > PTRDIFF_MAX) {
-		errno = ENOMEM;
-		return NULL;
-	}
 	struct region *r = pagemap_get(ptr);
 	if (!r) {
 		report_lookup(LOOKUP_NOT_OURS, ptr, "realloc", 0);
@@ -288,12 +294,18 @@ FT_EXPORT void *realloc(void *ptr, size_t size)
 	}
 	size_t old = 0;
 	enum lookup how;
+	/* A size above PTRDIFF_MAX never fits in place: this only looks ptr
+	 * up, so that a bad pointer is reported whatever the size. */
 	bool in_place = r->kind == REGION_ZONE ? zone_resize((struct zone *)r, ptr, size, &old, &how)
 	    : large_resize(ptr, size, &old, &how);
 	if (in_place)
 		return ptr;
 	if (how != LOOKUP_OK) {
 		report_lookup(how, ptr, "realloc", 0);
+		return NULL;
+	}
+	if (size > PTRDIFF_MAX) {
+		errno = ENOMEM;
 		return NULL;
 	}
 	/* One stack serves both: where the new block was allocated is where

@@ -25,7 +25,11 @@
 #include <errno.h>
 #include <libunwind.h>
 #include <link.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
+#include <time.h>
 
 #define BT_DEFAULT_DEPTH 16
 #define BT_NBUCKETS (1u << 14)          /* hash chains; 128 KiB, made resident at init */
@@ -51,11 +55,13 @@ typedef int (*unw_backtrace_fn)(void **, int);
 typedef int (*unw_init_local2_fn)(unw_cursor_t *, unw_context_t *, int);
 typedef int (*unw_step_fn)(unw_cursor_t *);
 typedef int (*unw_get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+typedef int (*unw_getcontext_fn)(unw_context_t *);
 
 static unw_backtrace_fn p_backtrace;    /* published last, with release */
 static unw_init_local2_fn p_init_local2;
 static unw_step_fn p_step;
 static unw_get_reg_fn p_get_reg;
+static unw_getcontext_fn p_getcontext;
 
 /* Text ranges whose frames are dropped from the top of a stack. */
 static uintptr_t own_lo, own_hi, unw_lo, unw_hi;
@@ -64,21 +70,94 @@ static unsigned bt_depth = BT_DEFAULT_DEPTH;
 static unsigned own_frames = 4;         /* our frames seen on top, at most */
 static __thread bool t_capturing;
 
+/*
+ * libunwind's fast unw_backtrace keeps a cache per thread, allocated from a
+ * pool under a mutex, and given back to the pool by a thread-specific data
+ * destructor when the thread exits - outside any call of ours, so the gate
+ * below cannot hold it back. A fork while an exiting thread holds that
+ * mutex leaves it held for good in the child, where any thread's first
+ * unw_backtrace would hang. So a thread's exit is watched from the first of
+ * its destructor rounds (a key created before libunwind's) to the last (a
+ * key created after it, that asks for every round); a child forked while
+ * one was in that window (the count in its copy of memory is not zero)
+ * unwinds with unw_step, which needs no such pool, in every thread that had
+ * no cache of its own before the fork.
+ */
+static pthread_key_t exit_first_key, exit_last_key;
+static bool exit_keys;                  /* both created */
+static atomic_uint exiting;             /* threads in that window */
+static bool child_slow;                 /* unw_step for threads without a cache */
+static __thread bool t_has_cache;       /* unw_backtrace ran in this thread */
+static __thread unsigned t_exit_rounds;
+
 static struct lock depot_lock;
 static struct bt_stack **buckets;       /* BT_NBUCKETS chain heads */
 static struct bt_stack **id_pages[BT_NPAGES];
 static uint32_t next_id = 1;            /* under depot_lock; 0 means "none" */
 static char *chunk_cur, *chunk_end;     /* under depot_lock */
 
+static void exit_first(void *unused)
+{
+	(void)unused;
+	atomic_fetch_add(&exiting, 1);
+}
+
+static void exit_last(void *unused)
+{
+	(void)unused;
+	if (++t_exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+		pthread_setspecific(exit_last_key, (void *)1);  /* and the next round */
+		return;
+	}
+	atomic_fetch_sub(&exiting, 1);
+}
+
+/* The slow way, without libunwind's per-thread cache. */
+static unsigned unwind_steps(uintptr_t *raw, unsigned want)
+{
+	unw_context_t uc;
+	unw_cursor_t cursor;
+	unsigned n = 0;
+
+	if (!p_getcontext || !p_init_local2 || p_getcontext(&uc) != 0 || p_init_local2(&cursor, &uc, 0) != 0)
+		return 0;
+	while (n < want) {
+		unw_word_t ip;
+		if (p_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+			break;
+		raw[n++] = (uintptr_t)ip;
+		if (p_step(&cursor) <= 0)
+			break;
+	}
+	return n;
+}
+
 /* Up to want frames into raw; how many came. libunwind probes memory with
  * syscalls that may fail: errno is the program's and is kept. */
 static unsigned unwind(unw_backtrace_fn fn, uintptr_t *raw, unsigned want)
 {
 	int saved = errno;
+	int n;
 
+	/* No wait: a capture may run with the orphan quarantine's lock held. */
+	if (!bt_loader_enter(0))
+		return 0;
 	t_capturing = true;
-	int n = fn((void **)raw, (int)want);
+	if (FT_UNLIKELY(child_slow) && !t_has_cache) {
+		n = (int)unwind_steps(raw, want);
+	} else {
+		n = fn((void **)raw, (int)want);
+		if (FT_UNLIKELY(!t_has_cache)) {
+			/* libunwind made this thread's cache: watch its exit. */
+			t_has_cache = true;
+			if (exit_keys) {
+				pthread_setspecific(exit_first_key, (void *)1);
+				pthread_setspecific(exit_last_key, (void *)1);
+			}
+		}
+	}
 	t_capturing = false;
+	bt_loader_leave();
 	errno = saved;
 	return n > 0 ? (unsigned)n : 0;
 }
@@ -112,7 +191,10 @@ static void text_range(uintptr_t addr, uintptr_t *lo, uintptr_t *hi)
 {
 	struct text_find tf = { addr, 0, 0 };
 
-	dl_iterate_phdr(text_find_cb, &tf);
+	if (bt_loader_enter(1000000)) {
+		dl_iterate_phdr(text_find_cb, &tf);
+		bt_loader_leave();
+	}
 	*lo = tf.lo;
 	*hi = tf.hi;
 }
@@ -152,16 +234,25 @@ void bt_init(void)
 	p_init_local2 = (unw_init_local2_fn)unw_sym(h, BT_STR(unw_init_local2));
 	p_step = (unw_step_fn)unw_sym(h, BT_STR(unw_step));
 	p_get_reg = (unw_get_reg_fn)unw_sym(h, BT_STR(unw_get_reg));
+	p_getcontext = (unw_getcontext_fn)unw_sym(h, BT_STR(unw_tdep_getcontext));
 	if (!p_init_local2 || !p_step || !p_get_reg)
 		p_init_local2 = NULL;
 	if (!bt)
 		return;
 	text_range((uintptr_t)bt, &unw_lo, &unw_hi);
+	/* The exit watch's keys on either side of libunwind's, which its
+	 * first unw_backtrace creates (just below). */
+	bool first = pthread_key_create(&exit_first_key, exit_first) == 0;
 	/* A thread's first unwind allocates libunwind's TLS block (glibc's
 	 * __tls_get_addr calls malloc) and its trace cache: do it now for this
 	 * thread, so that the program's first malloc is not charged for it. */
 	uintptr_t one[1];
 	unwind(bt, one, 1);
+	if (first && pthread_key_create(&exit_last_key, exit_last) == 0) {
+		exit_keys = true;
+		pthread_setspecific(exit_first_key, (void *)1);
+		pthread_setspecific(exit_last_key, (void *)1);
+	}
 	__atomic_store_n(&p_backtrace, bt, __ATOMIC_RELEASE);
 }
 
@@ -335,6 +426,10 @@ unsigned bt_capture_context(void *ucontext, uintptr_t *pcs, unsigned max)
 	    !__atomic_load_n(&p_backtrace, __ATOMIC_ACQUIRE))
 		return 0;
 	int saved = errno;
+	if (!bt_loader_enter(100000)) {  /* a fork being prepared: 0.1 s at most */
+		errno = saved;
+		return 0;
+	}
 	t_capturing = true;
 	if (init(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0) {
 		do {
@@ -345,6 +440,7 @@ unsigned bt_capture_context(void *ucontext, uintptr_t *pcs, unsigned max)
 		} while (n < max && p_step(&cursor) > 0);
 	}
 	t_capturing = false;
+	bt_loader_leave();
 	errno = saved;
 	return n;
 }
@@ -471,8 +567,80 @@ bool bt_matches(uint32_t id, const char *glob)
 	return false;
 }
 
-/* ---- fork ---- */
+/* ---- the loader's lock, and fork ----
+ *
+ * dl_iterate_phdr (ours, and libunwind's for every frame it has not cached)
+ * runs its callbacks holding the loader's write lock, which glibc's fork
+ * (2.36) does not reset in the child: a fork while another thread is in
+ * there leaves the lock held by nobody, and the child hangs at its first
+ * backtrace. So every such call is counted (one counter per arena, so
+ * threads do not share a cache line), and fork's prepare step closes a gate
+ * and waits for the counts to drop to zero before it forks. A thread that
+ * finds the gate closed waits a little for the fork to end, then does
+ * without: it may hold a lock fork is waiting for (the orphan quarantine's,
+ * when a thread exit finds a use after free), so it never waits for long.
+ */
+struct loader_count {
+	atomic_uint n;
+	char pad[64 - sizeof(atomic_uint)];
+};
+static struct loader_count in_loader[FT_NARENAS] __attribute__((aligned(64)));
+static atomic_int fork_gate;  /* 1 while a fork is being prepared */
+static __thread unsigned t_in_loader;  /* this thread's entries not left yet */
 
-void bt_lock_all(void) { lock_take(&depot_lock); }
-void bt_unlock_all(void) { lock_give(&depot_lock); }
-void bt_reset_locks(void) { lock_reset(&depot_lock); }
+bool bt_loader_enter(unsigned max_wait_us)
+{
+	struct loader_count *c = &in_loader[os_thread_serial() % FT_NARENAS];
+	unsigned waited = 0;
+
+	for (;;) {
+		atomic_fetch_add(&c->n, 1);
+		/* Inside already (a malloc from libunwind's TLS set-up that
+		 * prints a report or a dump): the fork waits for this thread
+		 * anyway, so it goes on, or neither would. */
+		if (FT_LIKELY(!atomic_load(&fork_gate)) || t_in_loader) {
+			t_in_loader++;
+			return true;
+		}
+		atomic_fetch_sub(&c->n, 1);
+		if (waited >= max_wait_us)
+			return false;
+		struct timespec t = { 0, 20000 };
+		int saved = errno;
+		nanosleep(&t, NULL);
+		errno = saved;
+		waited += 20;
+	}
+}
+
+void bt_loader_leave(void)
+{
+	t_in_loader--;
+	atomic_fetch_sub(&in_loader[os_thread_serial() % FT_NARENAS].n, 1);
+}
+
+void bt_lock_all(void)
+{
+	atomic_store(&fork_gate, 1);
+	for (unsigned a = 0; a < FT_NARENAS; a++)
+		while (atomic_load(&in_loader[a].n))
+			sched_yield();
+	lock_take(&depot_lock);
+}
+
+void bt_unlock_all(void)
+{
+	lock_give(&depot_lock);
+	atomic_store(&fork_gate, 0);
+}
+
+void bt_reset_locks(void)
+{
+	if (atomic_load(&exiting))  /* see exit_first: its pool lock may be held */
+		child_slow = true;
+	atomic_store(&exiting, 0);
+	lock_reset(&depot_lock);
+	for (unsigned a = 0; a < FT_NARENAS; a++)
+		atomic_store(&in_loader[a].n, 0);
+	atomic_store(&fork_gate, 0);
+}

@@ -94,6 +94,21 @@ const uint8_t *canary_damage_last(const void *start, size_t len)
 	return NULL;
 }
 
+/* A report shows the bytes around damage, but must never show an intact
+ * canary byte: word_at is a bijection of the secret, so one canary word and
+ * its address give the secret away, and with it every canary. */
+uint64_t canary_intact_mask(const uint8_t *bytes, uintptr_t at, size_t len)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < len && i < 64; i++) {
+		uintptr_t a = at + i;
+		if (bytes[i] == (uint8_t)(word_at(a & ~(uintptr_t)7) >> ((a & 7) * 8)))
+			mask |= 1ULL << i;
+	}
+	return mask;
+}
+
 const uint8_t *fill_damage(const void *start, size_t len, uint8_t fill)
 {
 	const uint8_t *p = start, *end = p + len;

@@ -7,10 +7,21 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <time.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+/* A descriptor the program made non-blocking may be full when a report
+ * comes (a pipe whose reader is slow): wait for room, this long at most per
+ * write_all, so that a reader that never comes back cannot stop the program. */
+#define FMT_STALL_MS 2000
+#define FMT_POLL_MS 100
+
+/* A descriptor that stayed full that long: not waited for again until a
+ * write to it goes through (a report is many writes). */
+static atomic_int stalled_fd = -1;
 
 /*
  * A report must never kill the program it reports on: a write to a pipe
@@ -19,13 +30,14 @@
  * async-signal-safe), and one our write raised is taken back before the
  * mask is restored - unless it was already pending for the program.
  */
-void fmt_write_all(int fd, const char *buf, size_t len)
+int fmt_write_all(int fd, const char *buf, size_t len)
 {
-	int saved = errno;
+	int saved = errno, err = 0;
+	int stalled_ms = atomic_load_explicit(&stalled_fd, memory_order_relaxed) == fd ? FMT_STALL_MS : 0;
 	sigset_t pipe_only, old, pending;
 
 	if (fd < 0)
-		return;
+		return 0;
 	sigemptyset(&pipe_only);
 	sigaddset(&pipe_only, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
@@ -36,10 +48,24 @@ void fmt_write_all(int fd, const char *buf, size_t len)
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && stalled_ms < FMT_STALL_MS) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			int r = poll(&p, 1, FMT_POLL_MS);
+			if (r == 0)
+				stalled_ms += FMT_POLL_MS;
+			else if (r < 0 && errno != EINTR)
+				stalled_ms = FMT_STALL_MS;
+			if (stalled_ms >= FMT_STALL_MS)
+				atomic_store_explicit(&stalled_fd, fd, memory_order_relaxed);
+			continue;
+		}
 		if (n <= 0) {
-			broke = n < 0 && errno == EPIPE;
+			err = n < 0 ? errno : EIO;
+			broke = err == EPIPE;
 			break;  /* closed or broken output: nothing better to do */
 		}
+		if (FT_UNLIKELY(atomic_load_explicit(&stalled_fd, memory_order_relaxed) == fd))
+			atomic_store_explicit(&stalled_fd, -1, memory_order_relaxed);
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -49,6 +75,7 @@ void fmt_write_all(int fd, const char *buf, size_t len)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
+	return err;
 }
 
 /* The errors opening a file can give; the C library's table is not ours
@@ -74,6 +101,10 @@ const char *fmt_errno_text(int e)
 		{ ELOOP, "Too many levels of symbolic links" },
 		{ EDQUOT, "Disk quota exceeded" },
 		{ ENXIO, "No such device or address" },
+		{ ENOMEM, "Cannot allocate memory" },
+		{ EAGAIN, "Resource temporarily unavailable" },
+		{ EPIPE, "Broken pipe" },
+		{ EBADF, "Bad file descriptor" },
 	};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
@@ -87,11 +118,15 @@ void fmt_init(struct fmt_out *o, int fd)
 	o->fd = fd;
 	o->len = 0;
 	o->style = 0;
+	o->err = 0;
 }
 
 void fmt_flush(struct fmt_out *o)
 {
-	fmt_write_all(o->fd, o->buf, o->len);
+	int err = fmt_write_all(o->fd, o->buf, o->len);
+
+	if (err && !o->err)
+		o->err = err;
 	o->len = 0;
 }
 

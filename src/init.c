@@ -77,7 +77,10 @@ static void atfork_child(void)
 	quarantine_reset_locks();
 	report_lock_reset();
 	os_forget_tid();
-	atomic_fetch_and(&ft_hooks, ~FT_HOOK_DUMPING);  /* its writer is not here */
+	os_fork_child();
+	/* Its writer is not here; a report_signal not served yet was sent to
+	 * the parent, which serves it: the child writes no dump of it. */
+	atomic_fetch_and(&ft_hooks, ~(FT_HOOK_DUMPING | FT_HOOK_SIGNAL));
 }
 
 /* A bad value only we can judge: the text value, or the number when value
@@ -265,6 +268,7 @@ __attribute__((constructor)) static void ft_constructor(void)
 {
 	ft_init();
 	report_init();    /* format and color checked, NO_COLOR read */
+	opt_seal();       /* report_init was the last writer of opt: read-only now */
 	bt_init();
 	suppress_init();  /* its patterns name functions: needs the depot */
 	if (opt.guard || opt.large_quarantine)

@@ -73,7 +73,14 @@ void os_init(void);
 /* Anonymous private mapping of len bytes (page multiple), read-write or
  * PROT_NONE. NULL on failure, errno set (ENOMEM for exhaustion). */
 void *os_map(size_t len, bool writable);
+/* ENOMEM at vm.max_map_count is no error: pages given back, range unmapped later. */
 void os_unmap(void *addr, size_t len);
+/* Once per process: "out of memory", a mapping of len bytes refused and the
+ * allocation returning NULL - unless a page can still be mapped (the request
+ * alone was too big). */
+void os_warn_oom(size_t len);
+/* In a forked child: its own warnings; the parent's other threads are gone. */
+void os_fork_child(void);
 int os_protect(void *addr, size_t len, bool writable);
 void os_name(void *addr, size_t len, const char *name);
 uint32_t os_tid(void);  /* kernel thread id, cached per thread */
@@ -89,6 +96,9 @@ static inline uint16_t os_thread_serial(void)
 }
 void os_thread_gone(void);               /* the calling thread is exiting */
 bool os_thread_alive(uint16_t serial);   /* numbered and not exited */
+/* In a forked child: serial was a thread of the parent other than the one
+ * that forked (its blocks are the parent's); false in a process not forked. */
+bool os_thread_inherited(uint16_t serial);
 void os_forget_tid(void);  /* in a forked child: the cached ids are the parent's */
 /* Counters of user memory (zones and LARGE maps), kept by their owners. */
 extern atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
@@ -106,6 +116,10 @@ struct ft_options {  /* generated from options.def */
 };
 extern struct ft_options opt;
 void opt_init(void);  /* read FTMALLOC_OPTIONS once; never allocates */
+void opt_parse(const char *s, size_t len);  /* "name=value:..." in s[0..len) into opt */
+/* opt read-only from here on: once start-up no longer writes it (after
+ * hook_options() and report_init()). */
+void opt_seal(void);
 void opt_help(void);
 /* Warn that option name's value is bad, in the parser's words. */
 void opt_warn_value(const char *name, const char *value, const char *expected);
@@ -116,6 +130,9 @@ void canary_fill(void *start, size_t len);
 /* First (or last) byte of [start, start + len) that is not its canary; NULL if intact. */
 const uint8_t *canary_damage(const void *start, size_t len);
 const uint8_t *canary_damage_last(const void *start, size_t len);
+/* Bit i set when bytes[i], copied from address at + i, still holds its
+ * canary (len <= 64): a report must not print those bytes. */
+uint64_t canary_intact_mask(const uint8_t *bytes, uintptr_t at, size_t len);
 /* First byte of [start, start + len) that is not fill; NULL if intact. */
 const uint8_t *fill_damage(const void *start, size_t len, uint8_t fill);
 
@@ -141,6 +158,7 @@ static inline void lock_reset(struct lock *l) { atomic_store(&l->word, 0); }
 struct fmt_out {
 	int fd;
 	uint8_t style;  /* FMT_JSON or FMT_COLOR (report.c sets it), 0: plain text */
+	int err;        /* errno of the first write that failed, 0: none */
 	size_t len;
 	char buf[2048];
 };
@@ -165,9 +183,11 @@ void fmt_puts(struct fmt_out *o, const char *s);
  * length modifiers l ll z. %X prints upper-case hex digits without 0x. */
 void fmt_printf(struct fmt_out *o, const char *f, ...) __attribute__((format(printf, 2, 3)));
 void fmt_vprintf(struct fmt_out *o, const char *f, va_list ap);
-/* Write all of buf to fd, retrying on EINTR and short writes; nothing
- * when fd < 0 (a suppressed report is formatted, not written). */
-void fmt_write_all(int fd, const char *buf, size_t len);
+/* Write all of buf to fd, retrying on EINTR and short writes, waiting a
+ * while (poll) for a non-blocking descriptor that is full; nothing when
+ * fd < 0 (a suppressed report is formatted, not written). Returns 0, or the
+ * errno of the write that failed. */
+int fmt_write_all(int fd, const char *buf, size_t len);
 /* Text of an errno value for a warning ("No such file or directory"), or
  * NULL when the table has none; never strerror (it may allocate). */
 const char *fmt_errno_text(int e);
@@ -410,6 +430,9 @@ void *large_alloc(size_t size, size_t align, uint32_t stack, size_t reserve, boo
 void *large_alloc_guarded(size_t size, size_t align, uint32_t stack, bool *zeroed);
 /* vm.max_map_count: sets how many mappings guarded allocation may use. */
 void large_set_map_budget(size_t max_maps);
+/* Out of memory: unmap the quarantined and cached LARGE mappings; true when
+ * there were any (worth trying again). Takes the LARGE lock. */
+bool large_release_held(void);
 extern bool large_side_before;  /* guard_side=before (set at init) */
 /* p was a LARGE block freed and unmapped lately: *blk says which. */
 bool large_graveyard(const void *p, struct report_block *blk);
@@ -464,9 +487,19 @@ void bt_print_json(struct fmt_out *o, const uintptr_t *pcs, unsigned n);
 /* True when any frame of stack id's function or module name matches glob
  * (for suppressions). */
 bool bt_matches(uint32_t id, const char *glob);
+/* Fork: bt_lock_all also waits until no thread is inside the dynamic
+ * loader on our behalf (see bt_loader_enter) and holds new entries back;
+ * bt_unlock_all and bt_reset_locks (the child) let them in again. */
 void bt_lock_all(void);
 void bt_unlock_all(void);
 void bt_reset_locks(void);
+/* Around every call that may take the loader's lock (dl_iterate_phdr,
+ * libunwind): glibc's fork does not reset that lock in the child, so a fork
+ * while another thread holds it would hang the child's first backtrace.
+ * False when a fork is being prepared and did not end within max_wait_us:
+ * the caller goes on without the loader (no stack, no names). */
+bool bt_loader_enter(unsigned max_wait_us);
+void bt_loader_leave(void);
 
 /* ---- report.c: the one writer of error reports ---- */
 #define FT_KINDS(X) \
@@ -565,6 +598,9 @@ void report_leak_totals(const struct leak_totals *t, bool listed_reachable);
 /* Read opt.suppressions (constructor time, after bt_init); warns about
  * lines it cannot use. Never allocates. */
 void suppress_init(void);
+/* The rules of a suppressions file's content buf[0..len), replacing any;
+ * returns how many. What suppress_init runs on the file. */
+unsigned suppress_parse(const char *buf, size_t len);
 /* True when a rule of the suppressions file matches a report of kind about
  * blk: a function or module of its allocation stack (or of its freeing stack
  * when freed; of the calling stack when blk is no heap block) matches the

@@ -203,9 +203,23 @@ static void *alloc_block(size_t size, size_t align, uint32_t stack, size_t reser
 		*zeroed = false;
 		area = l->area_len;
 		need = area;
-	} else if (!(l = map_block(area, need))) {
-		errno = ENOMEM;
-		return NULL;
+	} else {
+		l = map_block(area, need);
+		if (!l && area > need) {
+			/* No address space for room to grow: the block alone. */
+			area = need;
+			l = map_block(area, need);
+		}
+		/* Out of memory: what quarantine and cache hold goes first (a
+		 * guarded block falls back to a zone instead). */
+		if (!l && !guarded && large_release_held())
+			l = map_block(area, need);
+		if (!l) {
+			if (!guarded)
+				os_warn_oom(area + 2 * (opt.guard ? os_page : 0));
+			errno = ENOMEM;
+			return NULL;
+		}
 	}
 	l->hdr.kind = REGION_LARGE;
 	l->state = REC_LIVE;
@@ -268,6 +282,21 @@ static void warn_budget(size_t maps)
 	fmt_flush(&o);
 }
 
+/* One line, the first time the kernel refuses a guarded block's mapping
+ * (or its guard) before the budget says stop; the same once-flag: guards
+ * that cannot be placed are said to be missing once. */
+static void warn_refused(size_t size, size_t maps)
+{
+	if (atomic_exchange(&budget_warned, true))
+		return;
+	struct fmt_out o;
+	fmt_init(&o, 2);
+	fmt_printf(&o, "ftmalloc: warning: guard pages could not be placed for a %zu-byte block "
+	    "(the kernel refused its mapping, %zu guarded mappings exist): it and later blocks "
+	    "that cannot be guarded come from the zones, unguarded\n", size, maps);
+	fmt_flush(&o);
+}
+
 void *large_alloc_guarded(size_t size, size_t align, uint32_t stack, bool *zeroed)
 {
 	size_t maps = atomic_load_explicit(&large_maps, memory_order_relaxed);
@@ -278,14 +307,36 @@ void *large_alloc_guarded(size_t size, size_t align, uint32_t stack, bool *zeroe
 		return NULL;
 	}
 	void *p = alloc_block(size, align, stack, 0, zeroed, true);
-	if (!p && maps > 64) {
+	if (!p) {
 		/* The kernel said no before the budget did (the program maps
-		 * much itself): stop short of this from now on. */
-		atomic_store_explicit(&map_budget, maps - maps / 8, memory_order_relaxed);
-		warn_budget(maps);
+		 * much itself, or its address space is limited): stop short of
+		 * this from now on. */
+		if (maps > 64)
+			atomic_store_explicit(&map_budget, maps - maps / 8, memory_order_relaxed);
+		warn_refused(size, maps);
 		errno = ENOMEM;
 	}
 	return p;
+}
+
+bool large_release_held(void)
+{
+	bool any;
+
+	lock_take(&large_lock);
+	any = lq_count || cache_count;
+	while (lq_count) {
+		struct large *old = lq_ring[lq_head];
+		lq_head = (lq_head + 1) % LQ_MAX;
+		lq_count--;
+		unmap_block(old);
+	}
+	lq_bytes = 0;
+	while (cache_count)
+		unmap_block(cache[--cache_count]);
+	cache_bytes = 0;
+	lock_give(&large_lock);
+	return any;
 }
 
 /* Canaries in the slack on either side of the block, SLACK_CANARY bytes

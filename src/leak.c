@@ -1164,6 +1164,30 @@ static void block_owner_info(const struct lregion *g, uint32_t slot, uint32_t *s
 	*thread = rec->alloc_thread;
 }
 
+/* In a forked child, the live blocks of the parent's other threads: those
+ * threads are not in this process (the C library even takes their stacks
+ * back for its own threads), so nothing here may reach those blocks, yet
+ * they are the parent's to lose, not this process's. They count as
+ * reachable, and so does what they point to. */
+static void adopt_inherited(struct leak_scan *s)
+{
+	for (size_t ri = 0; ri < s->nregions; ri++) {
+		const struct lregion *g = &s->regions[ri];
+		for (uint32_t b = g->first; b < g->first + g->count; b++) {
+			uint32_t stack;
+			uint16_t thread;
+			if (s->mark[b] != MARK_LIVE)
+				continue;
+			block_owner_info(g, b - g->first, &stack, &thread);
+			if (!os_thread_inherited(thread))
+				continue;
+			s->mark[b] = MARK_REACHED;
+			s->work[s->nwork++] = b | (uint64_t)ri << 32;
+			drain(s);
+		}
+	}
+}
+
 /* Sum the definitely lost heads (and what they hold) and, when asked, the
  * reachable blocks by allocation stack. */
 static void group_blocks(struct leak_scan *s, bool show_reachable)
@@ -1450,6 +1474,7 @@ static bool scan_locked(struct leak_scan *s, int maps_fd, bool show_reachable)
 	if (!maps || !scan_maps(s, maps_fd))
 		scan_fallback_roots(s);
 	drain(s);
+	adopt_inherited(s);
 	flood_lost(s);
 	tally_indirect(s);
 	group_blocks(s, show_reachable);
@@ -1481,7 +1506,10 @@ static FT_NOINLINE void leak_run(const struct leak_request *rq, uintptr_t sp, ui
 
 	leak_busy_take();
 	nself_segs = nfallback_segs = nself_text = 0;
-	dl_iterate_phdr(phdr_cb, NULL);
+	if (bt_loader_enter(1000000)) {
+		dl_iterate_phdr(phdr_cb, NULL);
+		bt_loader_leave();
+	}
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	int pm_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	s.pm_fd = pm_fd;

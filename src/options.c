@@ -8,18 +8,33 @@
  * "help" prints the table and the program runs on. A string option is
  * copied into a fixed buffer of its own (the program may change its
  * environment later); "verbosity=1" prints the options in force.
+ *
+ * opt_parse() is the parser proper, over a buffer (tests/fuzz drives it).
+ * Once start-up has checked and adjusted the values (init.c, report.c),
+ * opt_seal() makes the page holding opt read-only: opt lives alone in a
+ * page-aligned, page-sized object, so nothing else shares that protection.
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
-struct ft_options opt = {
+/* opt, alone in its page: the union pads it to a whole page, and "opt" is
+ * an alias of its first member (the name every module knows). */
+#define OPT_PAGE 4096
+_Static_assert(sizeof(struct ft_options) <= OPT_PAGE, "options outgrew their page");
+static union {
+	struct ft_options o;
+	char page[OPT_PAGE];
+} opt_page __attribute__((aligned(OPT_PAGE), used)) = { .o = {
 #define OPT(name, type, def, desc) .name = def,
 #include "options.def"
 #undef OPT
-};
+} };
+extern struct ft_options opt __attribute__((alias("opt_page")));
 
 /* A buffer for each string option's value, NUL included. */
 #define OPT_STR_MAX 4096
@@ -76,8 +91,7 @@ static bool parse_number(const char *s, size_t n, unsigned long long *out, bool 
 		base = 16;
 		i = 2;
 	}
-	if (i == n)
-		return false;
+	size_t first = i;
 	for (; i < n; i++) {
 		char c = s[i];
 		unsigned d;
@@ -92,6 +106,8 @@ static bool parse_number(const char *s, size_t n, unsigned long long *out, bool 
 		if (__builtin_mul_overflow(v, base, &v) || __builtin_add_overflow(v, d, &v))
 			return false;
 	}
+	if (i == first)
+		return false;  /* no digit: "k", "0xk" are not numbers */
 	if (i < n) {
 		unsigned shift;
 		if (!suffix || i + 1 != n)
@@ -236,20 +252,47 @@ static void parse_one(const char *s, size_t n)
 	warn("unknown option", s, nlen, "one of the names FTMALLOC_OPTIONS=help lists");
 }
 
+/* Parse s[0..len) ("name=value:name=value") into opt, over what it holds. */
+void opt_parse(const char *s, size_t len)
+{
+	const char *end = s + len;
+
+	while (s < end) {
+		const char *colon = memchr(s, ':', (size_t)(end - s));
+		size_t n = colon ? (size_t)(colon - s) : (size_t)(end - s);
+		parse_one(s, n);
+		s += n;
+		if (s < end)
+			s++;  /* the ':' */
+	}
+}
+
 void opt_init(void)
 {
 	const char *env = secure_getenv("FTMALLOC_OPTIONS");
 
 	if (!env)
 		return;
-	while (*env) {
-		const char *end = strchr(env, ':');
-		size_t n = end ? (size_t)(end - env) : strlen(env);
-		parse_one(env, n);
-		env += n;
-		if (*env == ':')
-			env++;
-	}
+	opt_parse(env, strlen(env));
 	if (opt.verbosity >= 1)
 		print_in_force();
+}
+
+/* opt's page read-only from now on. Only once start-up is done with it
+ * (ft_ready: hook_options() has run; skipped while another thread is still
+ * initialising, as no writer may meet a read-only page). Skipped too where
+ * the system page is larger than opt's object, which would then share its
+ * page. Idempotent; a fork inherits the protection. */
+void opt_seal(void)
+{
+	static atomic_int sealed;
+
+	if (os_page != OPT_PAGE || !atomic_load_explicit(&ft_ready, memory_order_acquire) ||
+	    atomic_exchange(&sealed, 1))
+		return;
+	/* The one mprotect outside os.c: os_protect() has no read-only mode. */
+	int saved = errno;
+	if (mprotect(&opt_page, sizeof(opt_page), PROT_READ) != 0)
+		atomic_store(&sealed, 0);  /* a kernel refusal only loses the protection */
+	errno = saved;
 }

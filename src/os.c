@@ -1,9 +1,13 @@
 /*
  * os.c - the only file that asks the kernel for memory.
  *
- * Error policy: a failed mmap is an answer (NULL, errno as the kernel set it,
- * normally ENOMEM); a failed munmap or mprotect of a range we own is an
- * internal error and stops the program with the name of the call.
+ * Error policy: a failed mmap is an answer (NULL, errno ENOMEM); a failed
+ * mprotect is an answer (the errno); a failed munmap of a range we own is an
+ * internal error and stops the program with the name of the call - except
+ * ENOMEM, which only says that unmapping the middle of a memory map area
+ * would split it with the process at vm.max_map_count: the pages are given
+ * back at once (MADV_DONTNEED) and the address range is unmapped later, by a
+ * later os_unmap, when the areas have come down.
  * Nothing here allocates or takes a lock.
  */
 #define _GNU_SOURCE
@@ -24,6 +28,16 @@
 size_t os_page = 4096;
 atomic_size_t os_map_calls, os_unmap_calls, os_mapped_user;
 
+static atomic_int map_errno = ENOMEM;  /* what the kernel said to the last failed mmap */
+static atomic_bool oom_warned, unmap_warned;
+
+/* Ranges whose munmap was refused with ENOMEM, to unmap later. A slot's
+ * addr is 0 when free, 1 while a thread fills or retries it. */
+#define DEFER_MAX 256
+#define DEFER_RETRIES 2  /* tried per os_unmap call, at most */
+static struct { _Atomic uintptr_t addr; size_t len; } deferred[DEFER_MAX];
+static atomic_uint ndeferred, defer_next;
+
 static __thread uint32_t t_tid;
 __thread uint32_t os_t_serial_plus1;  /* 0: not numbered yet (internal.h) */
 static atomic_uint next_serial;
@@ -43,6 +57,7 @@ void *os_map(size_t len, bool writable)
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED) {
+		atomic_store_explicit(&map_errno, errno, memory_order_relaxed);
 		if (errno != ENOMEM)
 			errno = ENOMEM;
 		return NULL;
@@ -50,12 +65,123 @@ void *os_map(size_t len, bool writable)
 	return p;
 }
 
+void os_warn_oom(size_t len)
+{
+	if (atomic_load_explicit(&oom_warned, memory_order_relaxed))
+		return;
+	int saved = errno, err = atomic_load_explicit(&map_errno, memory_order_relaxed);
+	/* A page can still be mapped: the request alone was too big (a
+	 * program probing sizes, or an absurd one), no memory is short. */
+	void *probe = mmap(NULL, os_page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (probe != MAP_FAILED) {
+		munmap(probe, os_page);
+		errno = saved;
+		return;
+	}
+	if (atomic_exchange(&oom_warned, true)) {
+		errno = saved;
+		return;
+	}
+	const char *text = fmt_errno_text(err);
+	struct fmt_out o;
+
+	fmt_init(&o, 2);
+	fmt_printf(&o, "ftmalloc: warning: out of memory: a mapping of %zu bytes was refused (", len);
+	if (text)
+		fmt_puts(&o, text);
+	else
+		fmt_printf(&o, "errno %d", err);
+	fmt_puts(&o, "); the allocation returns NULL with ENOMEM (this warning is not repeated)\n");
+	fmt_flush(&o);
+	errno = saved;
+}
+
+/* In a forked child, the threads numbered before the fork but the one that
+ * forked exist no more: serials below fork_end other than fork_survivor. */
+static uint32_t fork_end;
+static uint32_t fork_survivor = UINT32_MAX;
+
+void os_fork_child(void)
+{
+	uint32_t end = atomic_load(&next_serial);
+
+	atomic_store(&oom_warned, false);
+	atomic_store(&unmap_warned, false);
+	fork_survivor = os_t_serial_plus1 ? os_t_serial_plus1 - 1 : UINT32_MAX;
+	fork_end = end <= 0x10000 ? end : 0;  /* numbers wrapped: cannot tell */
+	/* The others stay "alive": whatever they were doing to a block when
+	 * the process forked stays half done here, and check.c leaves the
+	 * blocks of live threads alone. */
+}
+
+bool os_thread_inherited(uint16_t serial)
+{
+	return serial < fork_end && serial != fork_survivor;
+}
+
+/* Keep [addr, addr + len) for a later munmap; false when the table is full
+ * (the range then stays mapped, its pages given back). */
+static bool defer_unmap(void *addr, size_t len)
+{
+	for (unsigned i = 0; i < DEFER_MAX; i++) {
+		uintptr_t expect = 0;
+		if (atomic_compare_exchange_strong(&deferred[i].addr, &expect, 1)) {
+			deferred[i].len = len;
+			atomic_store_explicit(&deferred[i].addr, (uintptr_t)addr, memory_order_release);
+			atomic_fetch_add(&ndeferred, 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A few deferred ranges, unmapped if the kernel now agrees. */
+static void retry_deferred(void)
+{
+	if (FT_LIKELY(atomic_load_explicit(&ndeferred, memory_order_relaxed) == 0))
+		return;
+	for (unsigned k = 0; k < DEFER_RETRIES; k++) {
+		unsigned i = atomic_fetch_add_explicit(&defer_next, 1, memory_order_relaxed) % DEFER_MAX;
+		uintptr_t a = atomic_load_explicit(&deferred[i].addr, memory_order_acquire);
+		if (a <= 1 || !atomic_compare_exchange_strong(&deferred[i].addr, &a, 1))
+			continue;
+		if (munmap((void *)a, deferred[i].len) == 0) {
+			atomic_store(&deferred[i].addr, 0);
+			atomic_fetch_sub(&ndeferred, 1);
+		} else {
+			atomic_store(&deferred[i].addr, a);
+		}
+	}
+}
+
+static void warn_unmap(size_t len)
+{
+	if (atomic_exchange(&unmap_warned, true))
+		return;
+	struct fmt_out o;
+
+	fmt_init(&o, 2);
+	fmt_printf(&o, "ftmalloc: warning: munmap of %zu bytes refused: the process has as many memory "
+	    "map areas as vm.max_map_count allows; the memory is given back, its addresses are "
+	    "released later (this warning is not repeated)\n", len);
+	fmt_flush(&o);
+}
+
 void os_unmap(void *addr, size_t len)
 {
 	int saved = errno;
 
-	if (munmap(addr, len) != 0)
-		fmt_die(__FILE__, __LINE__, "munmap of an allocator mapping failed");
+	if (munmap(addr, len) != 0) {
+		if (errno != ENOMEM)
+			fmt_die(__FILE__, __LINE__, "munmap of an allocator mapping failed");
+		/* Splitting an area at vm.max_map_count: give the pages back now,
+		 * the range when an unmap can be done. */
+		madvise(addr, len, MADV_DONTNEED);
+		defer_unmap(addr, len);
+		warn_unmap(len);
+	} else {
+		retry_deferred();
+	}
 	errno = saved;
 }
 

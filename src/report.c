@@ -116,6 +116,7 @@ void report_lock_reset(void)
 	for (int k = 0; k < KIND_COUNT; k++)
 		atomic_store(&kind_counts[k], 0);
 	atomic_store(&suppressed_count, 0);
+	atomic_store(&capped_count, 0);
 	leak_ran = leak_listed = false;
 }
 
@@ -248,6 +249,20 @@ void report_log_done(void)
 		log_pid = 0;
 	}
 	report_unlock();
+}
+
+/* A write to the log file failed (a full disk, a quota, an I/O error, a
+ * file like /dev/full): say so once on stderr and send what follows there.
+ * The report lock is held. */
+static void log_check_write(const struct fmt_out *o)
+{
+	if (!o->err || o->fd < 0 || o->fd != log_fd || o->err == EBADF || o->err == EAGAIN)
+		return;
+	log_warn(log_name, "cannot be written, a report was lost", o->err);
+	close(log_fd);
+	log_fd = -1;
+	out_fd = 2;
+	log_own_file = false;
 }
 
 int report_out_fd(void)
@@ -505,19 +520,28 @@ void report_block_stacks(struct fmt_out *o, const struct report_block *blk)
  * one hex string and "bytes_at", the address of its first byte. */
 static void hexdump(struct fmt_out *o, const uint8_t *bytes, uintptr_t at, size_t len, uintptr_t mark)
 {
+	/* Intact canary bytes are shown as "--", never their value: one canary
+	 * word and its address would give away the secret of all. */
+	uint64_t hide = opt.canary ? canary_intact_mask(bytes, at, len) : 0;
+
 	if (report_is_json(o)) {
 		fmt_puts(o, ",\"bytes\":\"");
 		for (size_t i = 0; i < len; i++)
-			fmt_printf(o, "%02x", bytes[i]);
+			if (at + i != mark && (hide >> i & 1))
+				fmt_puts(o, "--");
+			else
+				fmt_printf(o, "%02x", bytes[i]);
 		fmt_printf(o, "\",\"bytes_at\":\"%p\"", (void *)at);
 		return;
 	}
-	section_title(o, "bytes around it ([..] first damaged):");
+	section_title(o, "bytes around it ([..] first damaged, -- intact canary):");
 	for (size_t row = 0; row < len; row += 16) {
 		fmt_printf(o, "    %p:", (void *)(at + row));
 		for (size_t i = row; i < row + 16 && i < len; i++) {
 			if (at + i == mark)
 				fmt_printf(o, "[%02x]", bytes[i]);
+			else if (hide >> i & 1)
+				fmt_puts(o, " -- ");
 			else
 				fmt_printf(o, " %02x ", bytes[i]);
 		}
@@ -548,6 +572,7 @@ void report_end(struct fmt_out *o)
 
 	fmt_puts(o, report_is_json(o) ? "}\n" : "ftmalloc: end of report\n");
 	fmt_flush(o);
+	log_check_write(o);
 	report_unlock();
 	if (printed && opt.abort_on_error)
 		abort();
@@ -568,6 +593,7 @@ void report_note_end(struct fmt_out *o)
 	if (report_is_json(o))
 		fmt_puts(o, "}\n");
 	fmt_flush(o);
+	log_check_write(o);
 	report_unlock();
 }
 
@@ -617,6 +643,7 @@ void report_summary(void)
 	if (report_is_json(&o)) {
 		summary_json(&o, total, quiet);
 		fmt_flush(&o);
+		log_check_write(&o);
 		report_unlock();
 		return;
 	}
@@ -639,5 +666,6 @@ void report_summary(void)
 	if (quiet && opt.verbosity >= 1)
 		suppress_print_used(&o);
 	fmt_flush(&o);
+	log_check_write(&o);
 	report_unlock();
 }

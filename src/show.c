@@ -99,7 +99,9 @@ static void snap_large(struct large *l, void *arg)
 		s->blocks[s->nblocks] = (struct show_block){ (uintptr_t)l->user, l->size,
 		    l->data_len - (size_t)(l->user - (l->map + l->guard_len)), l->alloc_stack,
 		    l->alloc_thread, l->state,
-		    s->extended && large_check_locked(l, &f) ? (long)(f.bad - (uintptr_t)l->user) : NO_DAMAGE,
+		    /* canary=0: the slack was never armed, there is nothing to check */
+		    s->extended && opt.canary && large_check_locked(l, &f) ?
+		    (long)(f.bad - (uintptr_t)l->user) : NO_DAMAGE,
 		    {0} };
 		if (s->extended)
 			copy_head(&s->blocks[s->nblocks]);

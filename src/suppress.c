@@ -9,8 +9,9 @@
  * and lines starting with '#' are skipped; a line that is none of these gets
  * one warning naming the file and line number, and is ignored.
  *
- * Rules point into the buffer and never change after start-up, so matching
- * takes no lock. Nothing here allocates. May call: backtrace.c, fmt.c.
+ * suppress_parse() is the parser proper, over a buffer (tests/fuzz drives
+ * it). Rules point into the buffer and never change after start-up, so
+ * matching takes no lock. Nothing here allocates. May call: backtrace.c, fmt.c.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -153,18 +154,23 @@ static ssize_t read_file(const char *path)
 	return (ssize_t)len;
 }
 
-void suppress_init(void)
+/* The rules of a file's content buf[0..len), in place of any before; read
+ * up to the first NUL byte, at most SUPP_FILE_MAX bytes (cut after the last
+ * whole line). buf may be text[] itself (suppress_init) or any buffer
+ * (tests/fuzz). Warnings name the file opt.suppressions. The rule count. */
+unsigned suppress_parse(const char *buf, size_t len)
 {
-	if (!opt.suppressions[0])
-		return;
-	if (getauxval(AT_SECURE)) {
-		warn_line("suppressions file '%s' ignored in a set-user-ID or set-group-ID program",
-		    opt.suppressions);
-		return;
+	for (unsigned i = 0; i < nrules && i < SUPP_RULES_MAX; i++)
+		atomic_store(&rules[i].hits, 0);
+	nrules = 0;
+	if (len > SUPP_FILE_MAX) {
+		len = SUPP_FILE_MAX;
+		while (len > 0 && buf[len - 1] != '\n')
+			len--;  /* no half line */
 	}
-	ssize_t len = read_file(opt.suppressions);
-	if (len < 0)
-		return;
+	if (buf != text)
+		memcpy(text, buf, len);
+	text[len] = '\0';
 	unsigned lineno = 1;
 	for (char *line = text; *line; lineno++) {
 		char *nl = strchr(line, '\n');
@@ -177,6 +183,21 @@ void suppress_init(void)
 	}
 	if (nrules > SUPP_RULES_MAX)
 		nrules = SUPP_RULES_MAX;
+	return nrules;
+}
+
+void suppress_init(void)
+{
+	if (!opt.suppressions[0])
+		return;
+	if (getauxval(AT_SECURE)) {
+		warn_line("suppressions file '%s' ignored in a set-user-ID or set-group-ID program",
+		    opt.suppressions);
+		return;
+	}
+	ssize_t len = read_file(opt.suppressions);
+	if (len >= 0)
+		suppress_parse(text, (size_t)len);
 }
 
 bool suppress_match(enum report_kind kind, const struct report_block *blk)

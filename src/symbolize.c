@@ -72,7 +72,7 @@ struct sym_module {
 	unsigned shnum;
 	struct sect symtab, symstr, dynsym, dynstr;
 	struct sect line, line_str, str;
-	int fn_state;             /* function index: 0 none, 1 building, 2 ready, 3 failed */
+	int fn_state;             /* function index: 0 none (or no memory when last tried), 1 building, 2 ready */
 	struct fn_ent *fns;
 	size_t nfns;
 	int cu_state;             /* .debug_line index: the same states */
@@ -178,24 +178,34 @@ static void elf_sections(struct sym_module *m)
 	}
 }
 
-static void mod_load(struct sym_module *m)
+/* A failure that may go away: no memory or address space, no descriptor. */
+static bool transient(int err)
+{
+	return err == ENOMEM || err == EMFILE || err == ENFILE || err == EAGAIN || err == EINTR;
+}
+
+/* Map m's file; false when it could not be for a reason that may pass (the
+ * module is then tried again by a later lookup). */
+static bool mod_load(struct sym_module *m)
 {
 	int fd = open(m->path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 
 	if (fd < 0)
-		return;
+		return !transient(errno);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(ElfW(Ehdr))) {
 		close(fd);
-		return;
+		return true;
 	}
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int err = errno;
 	close(fd);
 	if (p == MAP_FAILED)
-		return;
+		return !transient(err);
 	m->map = p;
 	m->len = (size_t)st.st_size;
 	elf_sections(m);
+	return true;
 }
 
 static bool mod_is(const struct sym_module *m, const struct mod_find *mf)
@@ -229,8 +239,12 @@ static struct sym_module *mod_get(const struct mod_find *mf)
 		} else {
 			memcpy(m->path, mf->name, strlen(mf->name) + 1);
 		}
-		if (m->path[0])
-			mod_load(m);
+		if (m->path[0] && !mod_load(m)) {
+			/* Out of memory or descriptors now: the slot is given back,
+			 * so that a report made later has names again. */
+			__atomic_store_n(&m->state, 0, __ATOMIC_RELEASE);
+			return NULL;
+		}
 		__atomic_store_n(&m->state, 2, __ATOMIC_RELEASE);
 		return m;
 	}
@@ -357,8 +371,8 @@ static bool fn_index_ready(struct sym_module *m)
 	}
 	size_t bytes = ft_align_up((n ? n : 1) * sizeof(struct fn_ent), os_page);
 	struct fn_ent *e = os_map(bytes, true);
-	if (!e) {
-		__atomic_store_n(&m->fn_state, 3, __ATOMIC_RELEASE);
+	if (!e) {  /* out of memory: built by a later lookup */
+		__atomic_store_n(&m->fn_state, 0, __ATOMIC_RELEASE);
 		return false;
 	}
 	os_name(e, bytes, "ftmalloc:symbols");
@@ -731,8 +745,8 @@ static bool cu_index_ready(struct sym_module *m)
 		lp_parse(m, u, &lp, &next);
 	size_t bytes = ft_align_up((n ? n : 1) * sizeof(struct cu_range), os_page);
 	struct cu_range *idx = os_map(bytes, true);
-	if (!idx) {
-		__atomic_store_n(&m->cu_state, 3, __ATOMIC_RELEASE);
+	if (!idx) {  /* out of memory: built by a later lookup */
+		__atomic_store_n(&m->cu_state, 0, __ATOMIC_RELEASE);
 		return false;
 	}
 	os_name(idx, bytes, "ftmalloc:symbols");
@@ -865,13 +879,28 @@ void bt_symbolize(uintptr_t pc, struct bt_sym *sym, char *buf, size_t buflen)
 	int saved = errno;
 
 	memset(sym, 0, sizeof(*sym));
-	if (pc == 0 || !dl_iterate_phdr(mod_find_cb, &mf) || !mf.found) {
+	/* 0.1 s at most for a fork to end: a report may be printed with the
+	 * orphan quarantine's lock held, which the fork waits for. */
+	if (pc == 0 || !bt_loader_enter(100000)) {
+		errno = saved;
+		return;
+	}
+	int found = dl_iterate_phdr(mod_find_cb, &mf);
+	bt_loader_leave();
+	if (!found || !mf.found) {
 		errno = saved;
 		return;
 	}
 	sym->module_off = pc - mf.base;
 	struct sym_module *m = mod_get(&mf);
 	sym->module = m ? (m->path[0] ? m->path : NULL) : (mf.name[0] ? mf.name : NULL);
+	if (!m && mf.is_main && buf && buflen > 1) {  /* its file could not be read now */
+		ssize_t n = readlink("/proc/self/exe", buf, buflen - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			sym->module = buf;
+		}
+	}
 	if (m && m->map) {
 		uintptr_t addr = pc - 1 - mf.base, value;
 		struct lp lp;

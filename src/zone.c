@@ -125,6 +125,23 @@ static struct zone *zone_new(struct class_heap *h, unsigned cls, unsigned arena)
 	return z;
 }
 
+/* Caller holds h->lock. A new zone; out of memory when the request fails
+ * without it (last), the LARGE blocks held in quarantine or cache are let go
+ * first (the LARGE lock comes after the class locks), then NULL with one
+ * warning. */
+static struct zone *zone_grow(struct class_heap *h, unsigned cls, unsigned arena, bool last)
+{
+	struct zone *z = zone_new(h, cls, arena);
+
+	if (FT_UNLIKELY(!z) && last) {
+		if (large_release_held())
+			z = zone_new(h, cls, arena);
+		if (!z)
+			os_warn_oom(zone_len_for(cls));
+	}
+	return z;
+}
+
 /* Caller holds h->lock; z is empty. */
 static void zone_release(struct class_heap *h, struct zone *z)
 {
@@ -194,7 +211,7 @@ unsigned zone_take_batch(unsigned cls, uint64_t *out, unsigned n)
 	lock_take(&h->lock);
 	while (got < n) {
 		struct zone *z = h->avail;
-		if (!z && !(z = zone_new(h, cls, arena)))
+		if (!z && !(z = zone_grow(h, cls, arena, got == 0)))
 			break;
 		while (got < n && z->in_avail)
 			out[got++] = zone_slot_ref(z, take_slot(h, z, &zeroed));
@@ -234,7 +251,7 @@ void *zone_alloc_aligned(size_t size, size_t align, uint32_t stack)
 
 	lock_take(&h->lock);
 	struct zone *z = h->avail;
-	if (FT_UNLIKELY(!z) && !(z = zone_new(h, cls, arena))) {
+	if (FT_UNLIKELY(!z) && !(z = zone_grow(h, cls, arena, true))) {
 		lock_give(&h->lock);
 		errno = ENOMEM;
 		return NULL;

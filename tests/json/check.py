@@ -102,7 +102,7 @@ def check_report(r, where):
         check_frames('%s %s' % (where, key), s['frames'])
     if 'bytes_at' in r:
         b = r.get('bytes')
-        if not (isinstance(b, str) and re.match(r'^([0-9a-f]{2})+$', b)):
+        if not (isinstance(b, str) and re.match(r'^([0-9a-f]{2}|--)+$', b)):
             bad('%s: bytes %r' % (where, b))
         else:
             at, addr = int(r['bytes_at'], 16), int(r['address'], 16)
