@@ -79,7 +79,9 @@ static void count_call(void)
 
 static FT_NOINLINE void hooks_slow(unsigned hooks)
 {
-	if (t_in_hooks)
+	/* Not inside our own capture: a dump from a malloc that libunwind
+	 * makes would unwind again in the middle of its unwinding. */
+	if (t_in_hooks || bt_capturing())
 		return;
 	t_in_hooks = true;
 	int saved = errno;

@@ -70,6 +70,11 @@ static unsigned bt_depth = BT_DEFAULT_DEPTH;
 static unsigned own_frames = 4;         /* our frames seen on top, at most */
 static __thread bool t_capturing;
 
+bool bt_capturing(void)
+{
+	return t_capturing;
+}
+
 /*
  * libunwind's fast unw_backtrace keeps a cache per thread, allocated from a
  * pool under a mutex, and given back to the pool by a thread-specific data

@@ -82,6 +82,7 @@ void os_warn_oom(size_t len);
 /* In a forked child: its own warnings; the parent's other threads are gone. */
 void os_fork_child(void);
 int os_protect(void *addr, size_t len, bool writable);
+int os_seal(void *addr, size_t len);  /* read-only; 0 or the errno */
 void os_name(void *addr, size_t len, const char *name);
 uint32_t os_tid(void);  /* kernel thread id, cached per thread */
 /* Small per-process thread number, 0 for the first thread that allocates;
@@ -490,6 +491,9 @@ bool bt_matches(uint32_t id, const char *glob);
 /* Fork: bt_lock_all also waits until no thread is inside the dynamic
  * loader on our behalf (see bt_loader_enter) and holds new entries back;
  * bt_unlock_all and bt_reset_locks (the child) let them in again. */
+/* True while this thread is inside a capture (libunwind may call malloc):
+ * the hooks then wait for a later call. */
+bool bt_capturing(void);
 void bt_lock_all(void);
 void bt_unlock_all(void);
 void bt_reset_locks(void);

@@ -17,10 +17,8 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 /* opt, alone in its page: the union pads it to a whole page, and "opt" is
  * an alias of its first member (the name every module knows). */
@@ -290,9 +288,6 @@ void opt_seal(void)
 	if (os_page != OPT_PAGE || !atomic_load_explicit(&ft_ready, memory_order_acquire) ||
 	    atomic_exchange(&sealed, 1))
 		return;
-	/* The one mprotect outside os.c: os_protect() has no read-only mode. */
-	int saved = errno;
-	if (mprotect(&opt_page, sizeof(opt_page), PROT_READ) != 0)
+	if (os_seal(&opt_page, sizeof(opt_page)) != 0)
 		atomic_store(&sealed, 0);  /* a kernel refusal only loses the protection */
-	errno = saved;
 }

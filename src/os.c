@@ -198,13 +198,28 @@ int os_protect(void *addr, size_t len, bool writable)
 	return 0;
 }
 
-/* Name a mapping for /proc/PID/maps ("[anon:ftmalloc:tiny]"); kernels before
- * 5.17 or without CONFIG_ANON_VMA_NAME refuse, which is harmless. */
-void os_name(void *addr, size_t len, const char *name)
+int os_seal(void *addr, size_t len)
 {
 	int saved = errno;
+	int rc = mprotect(addr, len, PROT_READ) == 0 ? 0 : errno;
 
-	prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, len, (unsigned long)name);
+	errno = saved;
+	return rc;
+}
+
+/* Name a mapping for /proc/PID/maps ("[anon:ftmalloc:tiny]"); kernels before
+ * 5.17 or without CONFIG_ANON_VMA_NAME refuse, which is harmless;
+ * after the first refusal we stop asking (one system call per mapping saved). */
+void os_name(void *addr, size_t len, const char *name)
+{
+	static atomic_bool refused;
+	int saved = errno;
+
+	if (atomic_load_explicit(&refused, memory_order_relaxed))
+		return;
+	if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)addr, len, (unsigned long)name) != 0 &&
+	    (errno == EINVAL || errno == ENOSYS))
+		atomic_store_explicit(&refused, true, memory_order_relaxed);
 	errno = saved;
 }
 
