@@ -57,14 +57,22 @@ typedef int (*unw_step_fn)(unw_cursor_t *);
 typedef int (*unw_get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
 typedef int (*unw_getcontext_fn)(unw_context_t *);
 
-static unw_backtrace_fn p_backtrace;    /* published last, with release */
-static unw_init_local2_fn p_init_local2;
-static unw_step_fn p_step;
-static unw_get_reg_fn p_get_reg;
-static unw_getcontext_fn p_getcontext;
-
-/* Text ranges whose frames are dropped from the top of a stack. */
-static uintptr_t own_lo, own_hi, unw_lo, unw_hi;
+/* What bt_init() sets up, never written again: sealed (FT_SEALED) once it
+ * is done, so a stray write cannot redirect a call into libunwind. */
+struct bt_setup {
+	unw_backtrace_fn backtrace;     /* published last, with release */
+	unw_init_local2_fn init_local2;
+	unw_step_fn step;
+	unw_get_reg_fn get_reg;
+	unw_getcontext_fn getcontext;
+	/* Text ranges whose frames are dropped from the top of a stack. */
+	uintptr_t own_lo, own_hi, unw_lo, unw_hi;
+	struct bt_stack **buckets;      /* the depot's BT_NBUCKETS chain heads */
+	pthread_key_t exit_first_key, exit_last_key;  /* see below */
+	bool exit_keys;                 /* both created */
+};
+static FT_SEALED(struct bt_setup) bt_setup_page;
+static struct bt_setup *const setup = &bt_setup_page.v;
 
 static unsigned bt_depth = BT_DEFAULT_DEPTH;
 static unsigned own_frames = 4;         /* our frames seen on top, at most */
@@ -88,15 +96,12 @@ bool bt_capturing(void)
  * unwinds with unw_step, which needs no such pool, in every thread that had
  * no cache of its own before the fork.
  */
-static pthread_key_t exit_first_key, exit_last_key;
-static bool exit_keys;                  /* both created */
 static atomic_uint exiting;             /* threads in that window */
 static bool child_slow;                 /* unw_step for threads without a cache */
 static __thread bool t_has_cache;       /* unw_backtrace ran in this thread */
 static __thread unsigned t_exit_rounds;
 
 static struct lock depot_lock;
-static struct bt_stack **buckets;       /* BT_NBUCKETS chain heads */
 static struct bt_stack **id_pages[BT_NPAGES];
 static uint32_t next_id = 1;            /* under depot_lock; 0 means "none" */
 static char *chunk_cur, *chunk_end;     /* under depot_lock */
@@ -111,7 +116,7 @@ static void exit_last(void *unused)
 {
 	(void)unused;
 	if (++t_exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
-		pthread_setspecific(exit_last_key, (void *)1);  /* and the next round */
+		pthread_setspecific(setup->exit_last_key, (void *)1);  /* and the next round */
 		return;
 	}
 	atomic_fetch_sub(&exiting, 1);
@@ -124,14 +129,14 @@ static unsigned unwind_steps(uintptr_t *raw, unsigned want)
 	unw_cursor_t cursor;
 	unsigned n = 0;
 
-	if (!p_getcontext || !p_init_local2 || p_getcontext(&uc) != 0 || p_init_local2(&cursor, &uc, 0) != 0)
+	if (!setup->getcontext || !setup->init_local2 || setup->getcontext(&uc) != 0 || setup->init_local2(&cursor, &uc, 0) != 0)
 		return 0;
 	while (n < want) {
 		unw_word_t ip;
-		if (p_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+		if (setup->get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
 			break;
 		raw[n++] = (uintptr_t)ip;
-		if (p_step(&cursor) <= 0)
+		if (setup->step(&cursor) <= 0)
 			break;
 	}
 	return n;
@@ -155,9 +160,9 @@ static unsigned unwind(unw_backtrace_fn fn, uintptr_t *raw, unsigned want)
 		if (FT_UNLIKELY(!t_has_cache)) {
 			/* libunwind made this thread's cache: watch its exit. */
 			t_has_cache = true;
-			if (exit_keys) {
-				pthread_setspecific(exit_first_key, (void *)1);
-				pthread_setspecific(exit_last_key, (void *)1);
+			if (setup->exit_keys) {
+				pthread_setspecific(setup->exit_first_key, (void *)1);
+				pthread_setspecific(setup->exit_last_key, (void *)1);
 			}
 		}
 	}
@@ -213,52 +218,59 @@ static void *unw_sym(void *h, const char *name)
 	return p;
 }
 
-void bt_init(void)
+/* bt_init's work: fills *setup, as far as it can go. */
+static void bt_load(void)
 {
-	static int started;
-
-	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
-		return;
-	text_range((uintptr_t)&text_range, &own_lo, &own_hi);
+	text_range((uintptr_t)&text_range, &setup->own_lo, &setup->own_hi);
 	if (__atomic_load_n(&bt_depth, __ATOMIC_RELAXED) == 0)
 		return;  /* backtrace_depth=0: no libunwind, no depot, their memory saved */
-	buckets = os_map(BT_NBUCKETS * sizeof(*buckets), true);
-	if (!buckets)
+	setup->buckets = os_map(BT_NBUCKETS * sizeof(*setup->buckets), true);
+	if (!setup->buckets)
 		return;
-	os_name(buckets, BT_NBUCKETS * sizeof(*buckets), "ftmalloc:stacks");
+	os_name(setup->buckets, BT_NBUCKETS * sizeof(*setup->buckets), "ftmalloc:stacks");
 	/* Resident now, once: a new stack then costs no page fault of its own
 	 * (its chain head is a random page), which keeps the allocator's cost
 	 * per allocation flat. */
-	memset((void *)buckets, 0, BT_NBUCKETS * sizeof(*buckets));
+	memset((void *)setup->buckets, 0, BT_NBUCKETS * sizeof(*setup->buckets));
 	void *h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		dlerror();
 		return;
 	}
 	unw_backtrace_fn bt = (unw_backtrace_fn)unw_sym(h, "unw_backtrace");
-	p_init_local2 = (unw_init_local2_fn)unw_sym(h, BT_STR(unw_init_local2));
-	p_step = (unw_step_fn)unw_sym(h, BT_STR(unw_step));
-	p_get_reg = (unw_get_reg_fn)unw_sym(h, BT_STR(unw_get_reg));
-	p_getcontext = (unw_getcontext_fn)unw_sym(h, BT_STR(unw_tdep_getcontext));
-	if (!p_init_local2 || !p_step || !p_get_reg)
-		p_init_local2 = NULL;
+	setup->init_local2 = (unw_init_local2_fn)unw_sym(h, BT_STR(unw_init_local2));
+	setup->step = (unw_step_fn)unw_sym(h, BT_STR(unw_step));
+	setup->get_reg = (unw_get_reg_fn)unw_sym(h, BT_STR(unw_get_reg));
+	setup->getcontext = (unw_getcontext_fn)unw_sym(h, BT_STR(unw_tdep_getcontext));
+	if (!setup->init_local2 || !setup->step || !setup->get_reg)
+		setup->init_local2 = NULL;
 	if (!bt)
 		return;
-	text_range((uintptr_t)bt, &unw_lo, &unw_hi);
+	text_range((uintptr_t)bt, &setup->unw_lo, &setup->unw_hi);
 	/* The exit watch's keys on either side of libunwind's, which its
 	 * first unw_backtrace creates (just below). */
-	bool first = pthread_key_create(&exit_first_key, exit_first) == 0;
+	bool first = pthread_key_create(&setup->exit_first_key, exit_first) == 0;
 	/* A thread's first unwind allocates libunwind's TLS block (glibc's
 	 * __tls_get_addr calls malloc) and its trace cache: do it now for this
 	 * thread, so that the program's first malloc is not charged for it. */
 	uintptr_t one[1];
 	unwind(bt, one, 1);
-	if (first && pthread_key_create(&exit_last_key, exit_last) == 0) {
-		exit_keys = true;
-		pthread_setspecific(exit_first_key, (void *)1);
-		pthread_setspecific(exit_last_key, (void *)1);
+	if (first && pthread_key_create(&setup->exit_last_key, exit_last) == 0) {
+		setup->exit_keys = true;
+		pthread_setspecific(setup->exit_first_key, (void *)1);
+		pthread_setspecific(setup->exit_last_key, (void *)1);
 	}
-	__atomic_store_n(&p_backtrace, bt, __ATOMIC_RELEASE);
+	__atomic_store_n(&setup->backtrace, bt, __ATOMIC_RELEASE);
+}
+
+void bt_init(void)
+{
+	static int started;
+
+	if (__atomic_exchange_n(&started, 1, __ATOMIC_ACQ_REL))
+		return;
+	bt_load();
+	os_seal(&bt_setup_page, sizeof(bt_setup_page));  /* a refusal only loses the protection */
 }
 
 void bt_set_depth(unsigned depth)
@@ -351,7 +363,7 @@ static struct bt_stack *depot_add(struct bt_stack **head, const uintptr_t *pcs, 
 static uint32_t depot_intern(const uintptr_t *pcs, unsigned n)
 {
 	uint32_t h = hash_pcs(pcs, n);
-	struct bt_stack **head = &buckets[h & (BT_NBUCKETS - 1)];
+	struct bt_stack **head = &setup->buckets[h & (BT_NBUCKETS - 1)];
 	struct bt_stack *s = chain_find(__atomic_load_n(head, __ATOMIC_ACQUIRE), pcs, n, h);
 
 	if (FT_LIKELY(s != NULL))
@@ -387,13 +399,13 @@ unsigned bt_get(uint32_t id, uintptr_t *pcs, unsigned max)
 
 static bool is_ours(uintptr_t pc)
 {
-	return (pc >= own_lo && pc < own_hi) || (pc >= unw_lo && pc < unw_hi);
+	return (pc >= setup->own_lo && pc < setup->own_hi) || (pc >= setup->unw_lo && pc < setup->unw_hi);
 }
 
 uint32_t bt_capture(void)
 {
 	unsigned depth = __atomic_load_n(&bt_depth, __ATOMIC_RELAXED);
-	unw_backtrace_fn fn = __atomic_load_n(&p_backtrace, __ATOMIC_ACQUIRE);
+	unw_backtrace_fn fn = __atomic_load_n(&setup->backtrace, __ATOMIC_ACQUIRE);
 	uintptr_t raw[BT_MAX_DEPTH + BT_OWN_MAX];
 
 	if (depth == 0 || !fn || t_capturing)
@@ -423,12 +435,12 @@ uint32_t bt_capture(void)
 
 unsigned bt_capture_context(void *ucontext, uintptr_t *pcs, unsigned max)
 {
-	unw_init_local2_fn init = __atomic_load_n(&p_init_local2, __ATOMIC_ACQUIRE);
+	unw_init_local2_fn init = __atomic_load_n(&setup->init_local2, __ATOMIC_ACQUIRE);
 	unw_cursor_t cursor;
 	unsigned n = 0;
 
 	if (!init || !ucontext || max == 0 || t_capturing ||
-	    !__atomic_load_n(&p_backtrace, __ATOMIC_ACQUIRE))
+	    !__atomic_load_n(&setup->backtrace, __ATOMIC_ACQUIRE))
 		return 0;
 	int saved = errno;
 	if (!bt_loader_enter(100000)) {  /* a fork being prepared: 0.1 s at most */
@@ -439,10 +451,10 @@ unsigned bt_capture_context(void *ucontext, uintptr_t *pcs, unsigned max)
 	if (init(&cursor, (unw_context_t *)ucontext, UNW_INIT_SIGNAL_FRAME) == 0) {
 		do {
 			unw_word_t ip;
-			if (p_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
+			if (setup->get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
 				break;
 			pcs[n++] = (uintptr_t)ip;
-		} while (n < max && p_step(&cursor) > 0);
+		} while (n < max && setup->step(&cursor) > 0);
 	}
 	t_capturing = false;
 	bt_loader_leave();

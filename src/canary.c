@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t canary_secret;
+/* Written once by canary_init(), then sealed: a stray write cannot change
+ * what every canary is checked against. */
+static FT_SEALED(uint64_t) canary_secret;
 
 void canary_init(void)
 {
@@ -26,14 +28,15 @@ void canary_init(void)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		s = ft_mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uintptr_t)&s);
 	}
-	canary_secret = s | 1;
+	canary_secret.v = s | 1;
+	os_seal(&canary_secret, sizeof(canary_secret));  /* a refusal only loses the protection */
 	errno = saved;
 }
 
 /* The expected word for the aligned 8 bytes at a. */
 static inline uint64_t word_at(uintptr_t a)
 {
-	return ft_mix64(canary_secret ^ (a >> 3));
+	return ft_mix64(canary_secret.v ^ (a >> 3));
 }
 
 /*

@@ -302,6 +302,20 @@ void fmt_printf(struct fmt_out *o, const char *f, ...)
 	va_end(ap);
 }
 
+void fmt_warn_once(atomic_bool *once, const char *f, ...)
+{
+	struct fmt_out o;
+	va_list ap;
+
+	if (atomic_exchange(once, true))
+		return;
+	fmt_init(&o, 2);
+	va_start(ap, f);
+	fmt_vprintf(&o, f, ap);
+	va_end(ap);
+	fmt_flush(&o);
+}
+
 void fmt_color(struct fmt_out *o, const char *sgr)
 {
 	if (!(o->style & FMT_COLOR))

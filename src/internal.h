@@ -82,7 +82,22 @@ void os_warn_oom(size_t len);
 /* In a forked child: its own warnings; the parent's other threads are gone. */
 void os_fork_child(void);
 int os_protect(void *addr, size_t len, bool writable);
-int os_seal(void *addr, size_t len);  /* read-only; 0 or the errno */
+/* Read-only from now on; 0 or the errno. EINVAL, nothing done, unless
+ * [addr, addr + len) is whole system pages. */
+int os_seal(void *addr, size_t len);
+/*
+ * Start-up state that is never written again - the options, the canary
+ * secret, libunwind's entry points, the SIGSEGV handler we chain to - lives
+ * alone in a page of its own, sealed (made read-only) once start-up is done
+ * with it: no stray write, ours or the program's, can change it later.
+ * FT_SEALED(type) is such a page: a page-aligned object, a whole number of
+ * pages long, whose member v is the state; os_seal(&x, sizeof(x)) seals it.
+ * On a system whose pages are larger than FT_SEAL_PAGE the object would
+ * share its page, and os_seal refuses: the state just stays writable.
+ */
+#define FT_SEAL_PAGE 4096
+#define FT_SEALED(type) \
+	union { type v; char page[FT_SEAL_PAGE]; } __attribute__((aligned(FT_SEAL_PAGE)))
 void os_name(void *addr, size_t len, const char *name);
 uint32_t os_tid(void);  /* kernel thread id, cached per thread */
 /* Small per-process thread number, 0 for the first thread that allocates;
@@ -184,6 +199,9 @@ void fmt_puts(struct fmt_out *o, const char *s);
  * length modifiers l ll z. %X prints upper-case hex digits without 0x. */
 void fmt_printf(struct fmt_out *o, const char *f, ...) __attribute__((format(printf, 2, 3)));
 void fmt_vprintf(struct fmt_out *o, const char *f, va_list ap);
+/* A warning on stderr, only the first time for *once (set here; a forked
+ * child may clear it to warn again). */
+void fmt_warn_once(atomic_bool *once, const char *f, ...) __attribute__((format(printf, 2, 3)));
 /* Write all of buf to fd, retrying on EINTR and short writes, waiting a
  * while (poll) for a non-blocking descriptor that is full; nothing when
  * fd < 0 (a suppressed report is formatted, not written). Returns 0, or the

@@ -272,14 +272,9 @@ void large_set_map_budget(size_t max_maps)
 /* One line, the first time guarded allocation runs out of map areas. */
 static void warn_budget(size_t maps)
 {
-	if (atomic_exchange(&budget_warned, true))
-		return;
-	struct fmt_out o;
-	fmt_init(&o, 2);
-	fmt_printf(&o, "ftmalloc: warning: %zu guarded mappings use up the memory map areas "
+	fmt_warn_once(&budget_warned, "ftmalloc: warning: %zu guarded mappings use up the memory map areas "
 	    "vm.max_map_count allows (%zu): further blocks come from the zones, unguarded, "
 	    "until some are freed\n", maps, max_map_count);
-	fmt_flush(&o);
 }
 
 /* One line, the first time the kernel refuses a guarded block's mapping
@@ -287,14 +282,9 @@ static void warn_budget(size_t maps)
  * that cannot be placed are said to be missing once. */
 static void warn_refused(size_t size, size_t maps)
 {
-	if (atomic_exchange(&budget_warned, true))
-		return;
-	struct fmt_out o;
-	fmt_init(&o, 2);
-	fmt_printf(&o, "ftmalloc: warning: guard pages could not be placed for a %zu-byte block "
+	fmt_warn_once(&budget_warned, "ftmalloc: warning: guard pages could not be placed for a %zu-byte block "
 	    "(the kernel refused its mapping, %zu guarded mappings exist): it and later blocks "
 	    "that cannot be guarded come from the zones, unguarded\n", size, maps);
-	fmt_flush(&o);
 }
 
 void *large_alloc_guarded(size_t size, size_t align, uint32_t stack, bool *zeroed)

@@ -11,8 +11,8 @@
  *
  * opt_parse() is the parser proper, over a buffer (tests/fuzz drives it).
  * Once start-up has checked and adjusted the values (init.c, report.c),
- * opt_seal() makes the page holding opt read-only: opt lives alone in a
- * page-aligned, page-sized object, so nothing else shares that protection.
+ * opt_seal() makes the page holding opt read-only (FT_SEALED: nothing else
+ * shares that page).
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -20,14 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* opt, alone in its page: the union pads it to a whole page, and "opt" is
- * an alias of its first member (the name every module knows). */
-#define OPT_PAGE 4096
-_Static_assert(sizeof(struct ft_options) <= OPT_PAGE, "options outgrew their page");
-static union {
-	struct ft_options o;
-	char page[OPT_PAGE];
-} opt_page __attribute__((aligned(OPT_PAGE), used)) = { .o = {
+/* opt, alone in its page (FT_SEALED), and "opt" an alias of the page's
+ * first member (the name every module knows). */
+_Static_assert(sizeof(struct ft_options) <= FT_SEAL_PAGE, "options outgrew their page");
+static FT_SEALED(struct ft_options) opt_page __attribute__((used)) = { .v = {
 #define OPT(name, type, def, desc) .name = def,
 #include "options.def"
 #undef OPT
@@ -278,15 +274,13 @@ void opt_init(void)
 
 /* opt's page read-only from now on. Only once start-up is done with it
  * (ft_ready: hook_options() has run; skipped while another thread is still
- * initialising, as no writer may meet a read-only page). Skipped too where
- * the system page is larger than opt's object, which would then share its
- * page. Idempotent; a fork inherits the protection. */
+ * initialising, as no writer may meet a read-only page). Idempotent; a fork
+ * inherits the protection. */
 void opt_seal(void)
 {
 	static atomic_int sealed;
 
-	if (os_page != OPT_PAGE || !atomic_load_explicit(&ft_ready, memory_order_acquire) ||
-	    atomic_exchange(&sealed, 1))
+	if (!atomic_load_explicit(&ft_ready, memory_order_acquire) || atomic_exchange(&sealed, 1))
 		return;
 	if (os_seal(&opt_page, sizeof(opt_page)) != 0)
 		atomic_store(&sealed, 0);  /* a kernel refusal only loses the protection */

@@ -156,15 +156,9 @@ static void retry_deferred(void)
 
 static void warn_unmap(size_t len)
 {
-	if (atomic_exchange(&unmap_warned, true))
-		return;
-	struct fmt_out o;
-
-	fmt_init(&o, 2);
-	fmt_printf(&o, "ftmalloc: warning: munmap of %zu bytes refused: the process has as many memory "
-	    "map areas as vm.max_map_count allows; the memory is given back, its addresses are "
+	fmt_warn_once(&unmap_warned, "ftmalloc: warning: munmap of %zu bytes refused: the process has as many "
+	    "memory map areas as vm.max_map_count allows; the memory is given back, its addresses are "
 	    "released later (this warning is not repeated)\n", len);
-	fmt_flush(&o);
 }
 
 void os_unmap(void *addr, size_t len)
@@ -200,6 +194,8 @@ int os_protect(void *addr, size_t len, bool writable)
 
 int os_seal(void *addr, size_t len)
 {
+	if (!os_page || (uintptr_t)addr % os_page || len % os_page)
+		return EINVAL;  /* would protect a neighbour too */
 	int saved = errno;
 	int rc = mprotect(addr, len, PROT_READ) == 0 ? 0 : errno;
 

@@ -22,8 +22,14 @@
 
 #define ALT_STACK_LEN (64 * 1024)
 
-static struct sigaction previous;
-static bool installed;
+/* The handler we chain to, set by segv_init() and then sealed
+ * (FT_SEALED): a stray write cannot make a fault call somewhere else. */
+struct segv_setup {
+	struct sigaction previous;
+	bool installed;
+};
+static FT_SEALED(struct segv_setup) segv_setup_page;
+static const struct sigaction *const previous = &segv_setup_page.v.previous;
 
 /* Page-fault error code bit 1: the access was a write (x86). */
 static const char *access_kind(const void *ucontext)
@@ -39,13 +45,13 @@ static const char *access_kind(const void *ucontext)
 
 static void pass_on(int sig, siginfo_t *info, void *ucontext)
 {
-	if (previous.sa_flags & SA_SIGINFO) {
-		if (previous.sa_sigaction) {
-			previous.sa_sigaction(sig, info, ucontext);
+	if (previous->sa_flags & SA_SIGINFO) {
+		if (previous->sa_sigaction) {
+			previous->sa_sigaction(sig, info, ucontext);
 			return;
 		}
-	} else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN) {
-		previous.sa_handler(sig);
+	} else if (previous->sa_handler != SIG_DFL && previous->sa_handler != SIG_IGN) {
+		previous->sa_handler(sig);
 		return;
 	}
 	/* Default action: uninstall ourselves and return; the faulting
@@ -120,13 +126,17 @@ void segv_init(void)
 {
 	struct sigaction sa;
 
-	if (installed)
+	struct segv_setup *setup = &segv_setup_page.v;
+
+	if (setup->installed)
 		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
 	alt_stack();
-	if (sigaction(SIGSEGV, &sa, &previous) == 0)
-		installed = true;
+	if (sigaction(SIGSEGV, &sa, &setup->previous) == 0) {
+		setup->installed = true;
+		os_seal(&segv_setup_page, sizeof(segv_setup_page));  /* a refusal only loses the protection */
+	}
 }

@@ -15,6 +15,12 @@
 #                                       only warns when LD_PRELOAD cannot load);
 #                                       with PASSNAME, print a PASS line too
 #   trim STRING                         STRING without leading/trailing blanks
+#   pass NAME                           "PASS: SUITE/NAME"
+#   skip NAME WHY                       "SKIP: SUITE/NAME: WHY"
+#   fail NAME WHY [LOG]                 "FAIL: SUITE/NAME: WHY", then the first
+#                                       30 lines of LOG, indented; without LOG,
+#                                       of the file the suite's own
+#                                       "fail_log NAME" prints, if it has one
 
 suite_build() {
 	local logdir=$1
@@ -53,4 +59,16 @@ trim() {
 	s=${s#"${s%%[![:space:]]*}"}
 	s=${s%"${s##*[![:space:]]}"}
 	printf '%s' "$s"
+}
+
+pass() { echo "PASS: $SUITE/$1"; }
+skip() { echo "SKIP: $SUITE/$1: $2"; }
+fail() {
+	echo "FAIL: $SUITE/$1: $2"
+	local f=${3:-}
+	[ -z "$f" ] && declare -F fail_log >/dev/null && f=$(fail_log "$1")
+	if [ -n "$f" ] && [ -s "$f" ]; then
+		grep -v '^\.\.\.\.' "$f" | head -n 30 | sed 's/^/    | /'
+	fi
+	return 0
 }

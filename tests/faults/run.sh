@@ -31,6 +31,8 @@ cd "$(dirname "$0")" || exit 2
 here=$(pwd)
 root=${FTMALLOC_ROOT:-$(cd ../.. && pwd)}
 lib=${FTMALLOC_LIB:-$root/libft_malloc.so}
+SUITE=faults
+. ../lib.sh
 tmo=${FAULTS_TIMEOUT:-60}
 forks=${FAULTS_FORKS:-200}
 bin=$here/build/faults
@@ -38,18 +40,8 @@ logs=$here/build/logs
 ulimit -c 0
 unset FTMALLOC_OPTIONS
 
-pass() { echo "PASS: faults/$1"; }
-skip() { echo "SKIP: faults/$1: $2"; }
-# fail NAME REASON [LOG]: the reason, then the start of LOG (default the
-# last run's stderr)
-fail() {
-	echo "FAIL: faults/$1: $2"
-	local f=${3:-$logs/$last.err}
-	if [ -s "$f" ]; then
-		grep -v '^\.\.\.\.' "$f" | head -n 25 | sed 's/^/    | /'
-	fi
-	return 0
-}
+# fail NAME WHY without a log: the last run's stderr
+fail_log() { echo "$logs/$last.err"; }
 
 # run NAME OPTIONS PROGRAM ARGS...: under the library with FTMALLOC_OPTIONS,
 # stdout and stderr to $logs/NAME.out/.err; sets $status (0, "exit N",

@@ -23,7 +23,6 @@
 
 /* What options.c uses of init.c and os.c: opt_seal() is not fuzzed, and
  * with ft_ready 0 it does nothing. */
-size_t os_page = 4096;
 atomic_int ft_ready;
 int os_seal(void *addr, size_t len)
 {

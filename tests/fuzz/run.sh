@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz suite of ftmalloc: the FTMALLOC_OPTIONS parser and the suppressions
-# file parser under libFuzzer (see Makefile for the layout), and the
-# read-only options page.
+# file parser under libFuzzer (see Makefile for the layout). (That the
+# parsed options are read-only afterwards is the wild suite's to check.)
 #
 #   tests/fuzz/run.sh            CI: each target 20 s from the seed corpus
 #   tests/fuzz/run.sh SECONDS    "make fuzz": each target SECONDS, corpus kept
@@ -18,11 +18,6 @@
 #                                 suppressions over 64 KiB, 1100 rules
 #   fuzz/replay-driver            the fallback driver (driver.c) builds and
 #                                 runs over the corpus and 2000 mutations
-#   fuzz/options-page-alone       nothing else of the library shares the
-#                                 page of the options (nm)
-#   fuzz/options-page-read-only   in a started process, a fork and an exec,
-#                                 the options are r--p and a write faults
-#                                 (seal.c says how it finds them)
 # Without libFuzzer (clang missing or without its fuzzer runtime) the
 # fuzzing runs use the driver instead (seeded mutations, no coverage); only
 # without any C compiler are they skipped.
@@ -233,56 +228,4 @@ if [ "$engine" = libfuzzer ]; then
 	fi
 fi
 
-# ------------------------------------------------------------ read-only options
-
-if ! command -v nm >/dev/null; then
-	echo "SKIP: fuzz/options-page-alone: nm missing (binutils)"
-	echo "SKIP: fuzz/options-page-read-only: nm missing (binutils)"
-elif [ ! -e "$lib" ]; then
-	fail "options-page-alone: $lib missing: run make at the top"
-	fail "options-page-read-only: $lib missing: run make at the top"
-else
-	real=$(readlink -f "$lib")
-	nm -S "$real" >"$logs/nm.txt" 2>&1
-	off=$(awk '$NF == "opt" { print $1 }' "$logs/nm.txt" | head -n 1)
-	size=$(awk '$NF == "opt_page" { print $2 }' "$logs/nm.txt" | head -n 1)
-	if [ -z "$off" ] || [ -z "$size" ]; then
-		fail "options-page-alone: no symbols opt and opt_page in $real (stripped?)"
-		fail "options-page-read-only: no symbol opt in $real"
-	else
-		page=$(( 16#$off & ~4095 ))
-		others=""
-		while read -r a b c d; do
-			[ -n "$d" ] || { d=$c; c=$b; }  # "ADDR TYPE NAME": no size
-			case "$a" in *[!0-9a-f]*|"") continue;; esac
-			a=$(( 16#$a ))
-			if [ "$a" -ge "$page" ] && [ "$a" -lt $(( page + 4096 )) ] && [ "$d" != opt ] && [ "$d" != opt_page ]; then
-				others="$others $d"
-			fi
-		done <"$logs/nm.txt"
-		if [ $(( 16#$off % 4096 )) -ne 0 ] || [ $(( 16#$size )) -ne 4096 ]; then
-			fail "options-page-alone: opt at 0x$off, its page object 0x$size bytes: not one whole page"
-		elif [ -n "$others" ]; then
-			fail "options-page-alone: the options page at 0x$(printf %x $page) also holds:$others"
-		else
-			pass "options-page-alone: opt at 0x$off, alone in its page"
-		fi
-		if ! make -s "$B/seal" >"$logs/seal-build.log" 2>&1; then
-			fail "options-page-read-only: build failed: $(grep -m1 -i error "$logs/seal-build.log")"
-		else
-			( env -u FTMALLOC_OPTIONS \
-				FTMALLOC_OPTIONS='quarantine=12345:alloc_fill=0x42:backtrace_depth=7:format=bogus:guard_side=bogus:guard_align=99999' \
-				LD_PRELOAD="$lib" timeout -k 5 60 "$B/seal" "$off" >"$logs/seal.out" 2>"$logs/seal.err"
-			  echo $? >"$logs/seal.rc" ) 2>/dev/null
-			rc=$(cat "$logs/seal.rc")
-			if [ "$rc" -eq 0 ] && [ "$(grep -c '^ok: ' "$logs/seal.out")" -eq 3 ]; then
-				pass "options-page-read-only: r--p and a write faults in the process, a fork and an exec"
-			else
-				hint=""
-				grep -q 'rw-p, not r--p' "$logs/seal.out" && hint=" (does start-up call opt_seal() after its last write to opt?)"
-				fail "options-page-read-only: $(grep -m1 -v '^ok: ' "$logs/seal.out" || echo "exit status $rc, $(tail -n 1 "$logs/seal.err")")$hint"
-			fi
-		fi
-	fi
-fi
 [ "$nfail" -eq 0 ]

@@ -36,16 +36,8 @@ checker=$root/tests/death/check.awk
 ulimit -c 0
 unset FTMALLOC_OPTIONS
 
-pass() { echo "PASS: guard/$1"; }
-skip() { echo "SKIP: guard/$1: $2"; }
-# fail NAME REASON: the reason, then the start of the last run's stderr
-fail() {
-	echo "FAIL: guard/$1: $2"
-	if [ -s "$logs/$1.err" ]; then
-		head -n 30 "$logs/$1.err" | sed 's/^/    | /'
-	fi
-	return 0
-}
+# fail NAME WHY without a log: the stderr of the run of that name
+fail_log() { echo "$logs/$1.err"; }
 
 # run NAME OPTIONS PROGRAM ARGS...: run under the library with FTMALLOC_OPTIONS,
 # stdout and stderr to $logs/NAME.out/.err; sets $status (0, SEGV, "exit N",

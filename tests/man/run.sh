@@ -25,6 +25,8 @@ set -u
 cd "$(dirname "$0")" || exit 2
 root=${FTMALLOC_ROOT:-$(cd ../.. && pwd)}
 lib=${FTMALLOC_LIB:-$root/libft_malloc.so}
+SUITE=man
+. ../lib.sh
 page=$root/man/ftmalloc.3
 def=$root/src/options.def
 gen=$root/tools/gen-man-options
@@ -33,14 +35,6 @@ trap 'rm -rf "$tmp"' EXIT
 unset FTMALLOC_OPTIONS DESTDIR
 ulimit -c 0
 
-pass() { echo "PASS: man/$1"; }
-skip() { echo "SKIP: man/$1: $2"; }
-# fail NAME REASON [FILE]: the reason, then the first lines of FILE, indented
-fail() {
-	echo "FAIL: man/$1: $2"
-	[ -n "${3:-}" ] && [ -s "$3" ] && head -n 40 "$3" | sed 's/^/    /'
-	return 0
-}
 
 # ---- (a) the generated OPTIONS list, and its checker
 if "$gen" --check "$page" >"$tmp/check.out" 2>&1; then

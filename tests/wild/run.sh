@@ -40,6 +40,13 @@
 #   canary-depends-only-on-getrandom: without address randomisation
 #       (setarch -R), a getrandom that always gives the same bytes gives the
 #       same canaries twice, the real one different canaries;
+#   sealed-page-alone: each page of start-up state that ftmalloc seals
+#       (FT_SEALED: the options, the canary secret, libunwind's entry
+#       points, the SIGSEGV handler it chains to) is a page-aligned object
+#       of one page with no other symbol of the library in it (nm);
+#   sealed-read-only: in a started process, a forked child and an exec'd
+#       program, each of them holds what start-up left, its page is r--p
+#       and a write faults (build/sealed, see sealed.c);
 #   setgid-program-ignores-FTMALLOC_OPTIONS: a set-group-ID copy run as
 #       nobody ignores verbosity=1, a bad option and log_path, while the
 #       plain copy (control) obeys them.
@@ -61,16 +68,6 @@ npointers=${WILD_POINTERS:-2500}
 ulimit -c 0
 unset FTMALLOC_OPTIONS
 
-pass() { echo "PASS: wild/$1"; }
-skip() { echo "SKIP: wild/$1: $2"; }
-# fail NAME REASON [FILE]: the reason, then the first lines of FILE
-fail() {
-	echo "FAIL: wild/$1: $2"
-	if [ -n "${3:-}" ] && [ -s "$3" ]; then
-		head -n 25 "$3" | sed 's/^/    | /'
-	fi
-	return 0
-}
 
 rm -rf "$logs"
 suite_build "$logs"
@@ -318,6 +315,57 @@ else
 		pass security/canary-depends-only-on-getrandom
 	fi
 fi
+
+# ------------------------------------------------------------------ sealed
+
+sealed_pages="opt_page canary_secret bt_setup_page segv_setup_page"
+sealed_checks() {
+	local real name addr size args="" why=""
+	if ! command -v nm >/dev/null; then
+		skip security/sealed "nm missing (binutils)"
+		return
+	fi
+	real=$(readlink -f "$lib")
+	nm -S "$real" >"$logs/nm.txt" 2>&1
+	for name in $sealed_pages; do
+		addr=$(awk -v n="$name" '$NF == n && NF == 4 { print $1 }' "$logs/nm.txt" | head -n 1)
+		size=$(awk -v n="$name" '$NF == n && NF == 4 { print $2 }' "$logs/nm.txt" | head -n 1)
+		if [ -z "$addr" ]; then
+			why="$why; no symbol $name"
+			continue
+		fi
+		args="$args $name=$addr"
+		if [ $(( 16#$addr % 4096 )) -ne 0 ] || [ $(( 16#$size )) -ne 4096 ]; then
+			why="$why; $name at 0x$addr is 0x$size bytes: not one whole page"
+			continue
+		fi
+		# Any other symbol in that page (opt is an alias of opt_page).
+		local others
+		others=$(awk -v lo=$(( 16#$addr )) -v n="$name" '
+			function hex(s,  i, v) { v = 0; for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return v }
+			NF >= 3 && $1 ~ /^[0-9a-f]+$/ { a = hex($1); if (a >= lo && a < lo + 4096 && $NF != n && !(n == "opt_page" && $NF == "opt")) printf " %s", $NF }' "$logs/nm.txt")
+		[ -n "$others" ] && why="$why; the page of $name also holds:$others"
+	done
+	if [ -n "$why" ]; then
+		fail security/sealed-page-alone "${why#; }"
+	else
+		pass "security/sealed-page-alone ($(echo $sealed_pages | wc -w) pages:$args)"
+	fi
+	[ -n "$args" ] || return
+	# shellcheck disable=SC2086
+	timeout -k 5 "$tmo" env -u FTMALLOC_LIB -u FTMALLOC_ROOT \
+		FTMALLOC_OPTIONS='quarantine=12345:alloc_fill=0x42:backtrace_depth=7:format=bogus:guard_side=bogus:guard_align=99999' \
+		LD_PRELOAD="$lib" "$here/build/sealed" $args >"$logs/sealed.out" 2>"$logs/sealed.err"
+	local rc=$? want=$(( 3 * $(echo $sealed_pages | wc -w) ))
+	local got
+	got=$(grep -c '^ok: ' "$logs/sealed.out")
+	if [ "$rc" -eq 0 ] && [ "$got" -eq "$want" ] && ! grep -q '^bad: ' "$logs/sealed.out"; then
+		pass "security/sealed-read-only (r--p, a write faults: $got checks in a process, a fork and an exec)"
+	else
+		fail security/sealed-read-only "$(status_of $rc), $got of $want ok: $(grep -m1 '^bad: ' "$logs/sealed.out")" "$logs/sealed.out"
+	fi
+}
+sealed_checks
 
 # ------------------------------------------------------------------ setgid
 
