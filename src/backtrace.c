@@ -602,7 +602,7 @@ struct loader_count {
 	char pad[64 - sizeof(atomic_uint)];
 };
 static struct loader_count in_loader[FT_NARENAS] __attribute__((aligned(64)));
-static atomic_int fork_gate;  /* 1 while a fork is being prepared */
+static atomic_int fork_gate;  /* forks being prepared: threads may fork at once */
 static __thread unsigned t_in_loader;  /* this thread's entries not left yet */
 
 bool bt_loader_enter(unsigned max_wait_us)
@@ -638,7 +638,7 @@ void bt_loader_leave(void)
 
 void bt_lock_all(void)
 {
-	atomic_store(&fork_gate, 1);
+	atomic_fetch_add(&fork_gate, 1);
 	for (unsigned a = 0; a < FT_NARENAS; a++)
 		while (atomic_load(&in_loader[a].n))
 			sched_yield();
@@ -648,7 +648,7 @@ void bt_lock_all(void)
 void bt_unlock_all(void)
 {
 	lock_give(&depot_lock);
-	atomic_store(&fork_gate, 0);
+	atomic_fetch_sub(&fork_gate, 1);  /* still closed while another fork is prepared */
 }
 
 void bt_reset_locks(void)

@@ -19,6 +19,8 @@
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <string.h>
+
 #define CHECK_MAX 64
 
 struct findings {
@@ -27,9 +29,10 @@ struct findings {
 	uint16_t self;
 };
 
+/* FT_NO_THREAD: a free is under way. */
 static bool busy_elsewhere(const struct findings *fs, uint16_t thread)
 {
-	return thread != fs->self && os_thread_alive(thread);
+	return thread == FT_NO_THREAD || (thread != fs->self && os_thread_alive(thread));
 }
 
 static void add(struct findings *fs, const struct finding *f)
@@ -75,12 +78,24 @@ static void check_zone(struct zone *z, void *arg)
 	}
 	for (unsigned i = 0; i < z->bump; i++) {
 		const struct rec *r = &z->recs[i];
-		uint8_t state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
-		if (state == REC_LIVE ? busy_elsewhere(fs, r->alloc_thread)
-		    : state != REC_QUARANTINED || busy_elsewhere(fs, r->free_thread))
+		struct rec was;
+		was.state = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+		memcpy(&was, r, sizeof(was));
+		if (was.state == REC_LIVE ? busy_elsewhere(fs, was.alloc_thread)
+		    : was.state != REC_QUARANTINED || busy_elsewhere(fs, was.free_thread))
 			continue;
-		if (zone_damage(z, i, &f))
-			add(fs, &f);
+		if (!zone_damage(z, i, &f))
+			continue;
+		/* The slot is ours or a gone thread's, but its block may have
+		 * been handed to a thread that is freeing it, or has freed and
+		 * allocated it again, while we read it (a thread cache takes no
+		 * lock): damage counts only if the record did not change. */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (memcmp(&was, (const void *)r, sizeof(was)) != 0)
+			continue;
+		add(fs, &f);
+		if (zone_rearm_damage)
+			zone_rearm(z, i);
 	}
 }
 
@@ -93,11 +108,18 @@ static void check_large(struct large *l, void *arg)
 		add(fs, &f);
 }
 
+/* One whole-heap check at a time; the outermost lock of all (it is held
+ * while the check takes every other one, and while it reports). */
+static struct lock check_lock;
+
+void check_lock_all(void) { lock_take(&check_lock); }
+void check_unlock_all(void) { lock_give(&check_lock); }
+void check_reset_locks(void) { lock_reset(&check_lock); }
+
 unsigned heap_check_all(const char *when)
 {
 	static struct findings fs;  /* too big for a thread's stack; callers
 	                               are serialised by check_lock */
-	static struct lock check_lock;
 
 	if (!opt.canary && !opt.quarantine)
 		return 0;

@@ -51,10 +51,12 @@ void ft_unlock_all(void)
 	zone_unlock_all();
 }
 
-/* Every lock, in the order of internal.h: the depot's and the orphan
- * quarantine's come first, as neither is ever taken under a zone lock. */
+/* Every lock, in the order of internal.h: the whole-heap check's first
+ * (held while it takes all the others), then the depot's and the orphan
+ * quarantine's, as neither is ever taken under a zone lock. */
 static void atfork_prepare(void)
 {
+	check_lock_all();
 	bt_lock_all();
 	quarantine_lock_all();
 	ft_lock_all();
@@ -65,6 +67,7 @@ static void atfork_parent(void)
 	ft_unlock_all();
 	quarantine_unlock_all();
 	bt_unlock_all();
+	check_unlock_all();
 }
 
 /* The child has one thread: the one that forked, which held every lock. */
@@ -75,6 +78,7 @@ static void atfork_child(void)
 	meta_reset_locks();
 	bt_reset_locks();
 	quarantine_reset_locks();
+	check_reset_locks();
 	report_lock_reset();
 	os_forget_tid();
 	os_fork_child();

@@ -13,8 +13,8 @@
  *     lock.c     futex lock
  *     os.c       the only caller of mmap/munmap/mprotect/madvise
  *
- * Lock order (outer first): the stack depot's lock and the orphan
- * quarantine's lock (never held together), the class locks (arena by arena,
+ * Lock order (outer first): the whole-heap check's lock, the stack depot's
+ * lock and the orphan quarantine's lock (never held together), the class locks (arena by arena,
  * class by class), the LARGE lock, the meta lock. The report lock is apart:
  * taken by its owner again, never while waiting on another lock. The page
  * map takes no lock.
@@ -266,6 +266,9 @@ struct rec {
 	uint16_t free_thread;  /* and of the freeing thread */
 };
 _Static_assert(sizeof(struct rec) == 16, "block record must stay 16 bytes");
+/* free_thread of a live block, and of a freed one for the instant between
+ * its state change and the freer's number being written. */
+#define FT_NO_THREAD 0xffffu
 
 /* ---- zone.c ---- */
 #define FT_NTINY 8                                   /* 16, 32, ... 128 */
@@ -337,6 +340,7 @@ static inline void zone_rec_set_live(struct rec *r, size_t size, size_t off, uin
 	r->alloc_thread = thread;
 	r->alloc_stack = 0;
 	r->free_stack = 0;
+	r->free_thread = FT_NO_THREAD;  /* the last tenant's would pass for the next freer */
 	__atomic_store_n(&r->state, REC_LIVE, __ATOMIC_RELEASE);
 }
 /* Up to n slots of class cls from the calling thread's arena into out;
@@ -349,6 +353,10 @@ void *zone_alloc_aligned(size_t size, size_t align, uint32_t stack);
 
 void tcache_thread_exit(void *unused);  /* flush the calling thread's cache */
 void tcache_init(void);
+/* The calling thread's exit runs tcache_thread_exit - which also empties its
+ * quarantine and marks its serial gone - whatever its first call was (a
+ * thread may only ever free). */
+void tcache_watch_exit(void);
 /* Outcome of looking a pointer up in a zone. */
 enum lookup {
 	LOOKUP_OK,        /* a live block, *idx set */
@@ -379,14 +387,20 @@ enum lookup zone_free(struct zone *z, void *p, uint32_t stack, const char *func)
 void tcache_put(struct zone *z, unsigned idx);
 /* Write the canaries of the block now live in slot idx. */
 void zone_arm_block(struct zone *z, unsigned idx);
+/* The live block in slot idx now has size bytes: its record and canaries
+ * rewritten under its class lock, so that a whole-heap check (which holds
+ * every class lock) never meets it half done. */
+void zone_set_size(struct zone *z, unsigned idx, size_t size);
 /* Check the canaries of the block recorded in slot idx (live or freed);
  * report damage as found in func, detected at stack (0: capture here).
  * True when intact. */
 bool zone_check_block(struct zone *z, unsigned idx, const char *func, uint32_t stack);
-/* Set by a thread running a periodic check (check_every): zone_damage and
- * large_check_locked, called by that thread, then rewrite the canaries or
- * poison whose damage they return, so it is reported once. */
+/* Set by a thread running a periodic check (check_every): the check then
+ * rewrites the canaries or poison whose damage it reports (zone_rearm,
+ * large_check_locked), so it is reported once. */
 extern __thread bool zone_rearm_damage;
+/* Rewrite slot idx's canaries (live) or poison (quarantined). */
+void zone_rearm(struct zone *z, unsigned idx);
 /* Check the poison of a quarantined block; report a use after free. */
 bool zone_check_poison(struct zone *z, unsigned idx, const char *func);
 /* What we know of the block at or around p in z, for a report. */
@@ -643,7 +657,7 @@ void leak_check(bool show_reachable);
 void leak_candidates(int fd);
 
 /* The damage of slot idx's block (live: canaries; quarantined: poison
- * first), copied into *f; false when intact. Reports nothing. */
+ * first), copied into *f; false when intact. Reports and repairs nothing. */
 bool zone_damage(struct zone *z, unsigned idx, struct finding *f);
 
 /* ---- inject.c ---- */
@@ -656,6 +670,9 @@ bool inject_fail(size_t size, uint32_t stack);
 /* Check every live block's canaries and quarantined block's poison, report
  * damage as found in `when`; returns the number of damaged blocks. */
 unsigned heap_check_all(const char *when);
+void check_lock_all(void);     /* fork: the check's lock, first of all */
+void check_unlock_all(void);
+void check_reset_locks(void);
 
 /* ---- segv.c ---- */
 void segv_init(void);  /* install the fault handler (constructor time) */

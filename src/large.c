@@ -523,6 +523,26 @@ long large_usable(void *p)
 	return size;
 }
 
+/* Caller holds large_lock; large_resize's work. */
+static bool resize_locked(struct large *l, size_t size)
+{
+	char *rw_end = area_of(l) + l->data_len;
+	char *new_end = (char *)ft_align_up((uintptr_t)l->user + (size ? size : 1), os_page);
+	if (new_end > rw_end) {
+		if (os_protect(rw_end, (size_t)(new_end - rw_end), true) != 0)
+			return false;  /* out of memory for page tables: move instead */
+		l->data_len = (size_t)(new_end - area_of(l));
+	} else if (new_end < rw_end && l->guard_len) {
+		madvise(new_end, (size_t)(rw_end - new_end), MADV_DONTNEED);
+		if (os_protect(new_end, (size_t)(rw_end - new_end), false) == 0)
+			l->data_len = (size_t)(new_end - area_of(l));
+	}
+	l->size = size;
+	if (opt.canary)
+		large_arm(l);
+	return true;
+}
+
 /*
  * In place when the block fits its area: growing opens pages of the
  * reserve; shrinking by a page or more closes the pages no longer used
@@ -547,22 +567,14 @@ bool large_resize(void *p, size_t size, size_t *old_size, enum lookup *how)
 	lock_give(&large_lock);  /* the block is the caller's from here */
 
 	if (opt.canary)
-		check_slack(l, "realloc", 0);
-	char *rw_end = area_of(l) + l->data_len;
-	char *new_end = (char *)ft_align_up((uintptr_t)l->user + (size ? size : 1), os_page);
-	if (new_end > rw_end) {
-		if (os_protect(rw_end, (size_t)(new_end - rw_end), true) != 0)
-			return false;  /* out of memory for page tables: move instead */
-		l->data_len = (size_t)(new_end - area_of(l));
-	} else if (new_end < rw_end && l->guard_len) {
-		madvise(new_end, (size_t)(rw_end - new_end), MADV_DONTNEED);
-		if (os_protect(new_end, (size_t)(rw_end - new_end), false) == 0)
-			l->data_len = (size_t)(new_end - area_of(l));
-	}
-	l->size = size;
-	if (opt.canary)
-		large_arm(l);
-	return true;
+		check_slack(l, "realloc", 0);  /* may report: not under the lock */
+	/* What a whole-heap check or a heap dump reads of the block (its size,
+	 * its readable pages, its canaries) changes under the lock: they hold
+	 * it, and never meet the block half resized. */
+	lock_take(&large_lock);
+	bool done = resize_locked(l, size);
+	lock_give(&large_lock);
+	return done;
 }
 
 void large_lock_all(void) { lock_take(&large_lock); }

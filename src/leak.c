@@ -281,11 +281,23 @@ static bool stop_handler_ready(void)
 	return true;
 }
 
+static long long now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Sleep ns, to an absolute deadline: under a storm of signals a relative
+ * nanosleep restarted with its remainder can sleep longer and longer (the
+ * remainder it gives back is rounded up), never to end. */
 static void nap(long ns)
 {
-	struct timespec t = { 0, ns };
+	long long until = now_ns() + ns;
+	struct timespec t = { (time_t)(until / 1000000000LL), (long)(until % 1000000000LL) };
 
-	while (nanosleep(&t, &t) != 0 && errno == EINTR)
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
 		;
 }
 
@@ -362,7 +374,8 @@ void leak_stop_world(void)
 	atomic_store(&stop_nslots, 0);
 	atomic_store(&stop_hold, 1);
 	signal_others(buf, sizeof buf);
-	for (long waited = 0; waited < LEAK_STOP_WAIT_NS && !all_stopped(); waited += LEAK_STOP_RETRY_NS)
+	long long give_up = now_ns() + LEAK_STOP_WAIT_NS;  /* time, not naps: signals cut naps short */
+	while (!all_stopped() && now_ns() < give_up)
 		nap(LEAK_STOP_RETRY_NS);
 }
 

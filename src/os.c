@@ -231,6 +231,7 @@ uint16_t os_thread_serial_slow(void)
 	uint32_t s = atomic_fetch_add(&next_serial, 1) & 0xffff;
 	os_t_serial_plus1 = s + 1;
 	atomic_fetch_or(&alive[s / 8], (uint8_t)(1u << (s % 8)));
+	tcache_watch_exit();  /* so that its exit clears the bit */
 	return (uint16_t)s;
 }
 

@@ -69,6 +69,7 @@ void quarantine_put(struct zone *z, unsigned idx)
 			return;
 		}
 		t_quar = q;
+		tcache_watch_exit();  /* a thread that only frees empties it too */
 	}
 	push(q, zone_slot_ref(z, idx));
 }
@@ -77,9 +78,9 @@ void quarantine_thread_exit(void)
 {
 	struct qring *q = t_quar;
 
+	t_quar_retired = true;  /* a free in a later destructor is not held */
 	if (!q)
 		return;
-	t_quar_retired = true;
 	t_quar = NULL;
 	lock_take(&orphan_lock);
 	if (!orphans)

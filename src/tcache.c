@@ -74,9 +74,15 @@ static struct tcache *cache_get(void)
 	 * inside later allocations. */
 	memset(c, 0, sizeof(*c));
 	t_cache = c;
-	if (tc_key_ok)
-		pthread_setspecific(tc_key, c);  /* may allocate: t_cache is set */
+	tcache_watch_exit();
 	return c;
+}
+
+void tcache_watch_exit(void)
+{
+	/* The key is one of the process's first: setting it allocates nothing. */
+	if (tc_key_ok && !t_cache_retired && !pthread_getspecific(tc_key))
+		pthread_setspecific(tc_key, (void *)1);
 }
 
 void tcache_thread_exit(void *unused)
@@ -84,12 +90,12 @@ void tcache_thread_exit(void *unused)
 	struct tcache *c = t_cache;
 
 	(void)unused;
+	t_cache_retired = true;  /* from here on, nothing is cached or watched */
 	os_thread_gone();
 	quarantine_thread_exit();  /* its blocks go to the cache first */
 	if (!c)
 		return;
 	t_cache = NULL;
-	t_cache_retired = true;
 	for (unsigned i = 0; i < FT_NCLASSES; i++)
 		zone_give_batch(c->bins[i].ref, c->bins[i].count);
 	meta_free(c, sizeof(*c));
@@ -198,8 +204,6 @@ bool zone_resize(struct zone *z, void *p, size_t size, size_t *old_size, enum lo
 		return false;
 	if (opt.canary)
 		zone_check_block(z, idx, "realloc", 0);
-	r->size = (uint16_t)size;
-	if (opt.canary)
-		zone_arm_block(z, idx);
+	zone_set_size(z, idx, size);
 	return true;
 }

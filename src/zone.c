@@ -293,6 +293,19 @@ static struct slot_span span_of(const struct zone *z, unsigned idx)
 	    tail, (size_t)(su + z->slot_size + half - tail) };
 }
 
+void zone_set_size(struct zone *z, unsigned idx, size_t size)
+{
+	if (!opt.canary) {  /* nothing a check reads changes with the size */
+		z->recs[idx].size = (uint16_t)size;
+		return;
+	}
+	struct class_heap *h = &heaps[z->arena][z->cls];
+	lock_take(&h->lock);
+	z->recs[idx].size = (uint16_t)size;
+	zone_arm_block(z, idx);
+	lock_give(&h->lock);
+}
+
 void zone_arm_block(struct zone *z, unsigned idx)
 {
 	struct slot_span sp = span_of(z, idx);
@@ -363,16 +376,20 @@ bool zone_damage(struct zone *z, unsigned idx, struct finding *f)
 	if (z->recs[idx].state == REC_QUARANTINED &&
 	    (bad = fill_damage(sp.user, z->recs[idx].size, opt.free_fill))) {
 		zone_finding(z, idx, bad, KIND_USE_AFTER_FREE, f);
-		if (zone_rearm_damage)
-			memset(sp.user, opt.free_fill, z->recs[idx].size);
 		return true;
 	}
 	if (!opt.canary || !(bad = canary_hit(z, idx, &kind)))
 		return false;
 	zone_finding(z, idx, bad, kind, f);
-	if (zone_rearm_damage)
-		zone_arm_block(z, idx);
 	return true;
+}
+
+void zone_rearm(struct zone *z, unsigned idx)
+{
+	if (z->recs[idx].state == REC_QUARANTINED)
+		memset(span_of(z, idx).user, opt.free_fill, z->recs[idx].size);
+	if (opt.canary)
+		zone_arm_block(z, idx);
 }
 
 bool zone_check_block(struct zone *z, unsigned idx, const char *func, uint32_t stack)
