@@ -68,8 +68,7 @@ void quarantine_put(struct zone *z, unsigned idx)
 			release(zone_slot_ref(z, idx));
 			return;
 		}
-		t_quar = q;
-		tcache_watch_exit();  /* a thread that only frees empties it too */
+		t_quar = q;  /* emptied at exit: numbering the freer (zone_free) watched its exit */
 	}
 	push(q, zone_slot_ref(z, idx));
 }
